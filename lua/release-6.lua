@@ -1,0 +1,35 @@
+--[[
+  Frees one reservation's hold, and only the seats Redis still has as held by it.
+  Used by cancel, by the seat-release worker after PostgreSQL decided the hold expired,
+  and to undo a hold whose PostgreSQL write failed.
+
+  KEYS[1] meta  KEYS[2] holds  KEYS[3] users  KEYS[4] idem  KEYS[5] zoneSeats  KEYS[6] zoneCounts
+  ARGV[1] reservation id
+  ARGV[2] idempotency field to forget ("" keeps it: a replay then finds the reservation
+          in PostgreSQL; an undone hold must forget it so a retry can run)
+
+  Returns 1 freed; 0 nothing held by it (already freed); -1 event not loaded;
+          -2 the reservation is sold (left alone)
+]]
+local rcall = redis.call
+
+if rcall('EXISTS', KEYS[1]) == 0 then return -1 end
+
+local rec = rcall('HGET', KEYS[2], ARGV[1])
+if not rec then
+  if ARGV[2] ~= '' then rcall('HDEL', KEYS[4], ARGV[2]) end
+  return 0
+end
+
+local status, _, qty, seats, user = string.match(rec, '^(%a)|([^|]*)|(%d+)|([^|]*)|(.*)$')
+if status == 's' then return -2 end
+
+local tag = 'h:' .. ARGV[1]
+for label in string.gmatch(seats, '[^,]+') do
+  if rcall('HGET', KEYS[5], label) == tag then rcall('HSET', KEYS[5], label, '') end
+end
+rcall('HINCRBY', KEYS[6], 'held', -tonumber(qty))
+if rcall('HINCRBY', KEYS[3], user, -tonumber(qty)) <= 0 then rcall('HDEL', KEYS[3], user) end
+rcall('HDEL', KEYS[2], ARGV[1])
+if ARGV[2] ~= '' then rcall('HDEL', KEYS[4], ARGV[2]) end
+return 1

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# npm start: install what is missing, make sure PostgreSQL, Redis and Kafka run, migrate,
+# then run the API and the worker in the foreground (Ctrl-C stops both).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  echo "[start] installing npm dependencies" >&2
+  npm ci --no-audit --no-fund
+fi
+bash scripts/services.sh up
+npx --no-install tsx src/db/migrate-cli.ts
+
+pids=()
+stop() { kill -TERM "${pids[@]}" 2>/dev/null || true; wait || true; }
+trap stop INT TERM
+npx --no-install tsx src/worker.ts & pids+=($!)
+npx --no-install tsx src/api.ts & pids+=($!)
+# Either process exiting ends the session (and stops the other).
+set +e
+wait -n
+code=$?
+stop
+exit "$code"

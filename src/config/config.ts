@@ -1,0 +1,154 @@
+import { z } from 'zod';
+
+const DEV_JWT_SECRET = 'dev-secret-change-me';
+const DEV_QUEUE_SECRET = 'dev-queue-secret-change-me';
+
+const int = (def: number, min = 0, max = Number.MAX_SAFE_INTEGER) =>
+  z.coerce.number().int().min(min).max(max).default(def);
+const bool = (def: boolean) =>
+  z
+    .enum(['true', 'false', '1', '0', 'yes', 'no'])
+    .default(def ? 'true' : 'false')
+    .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+const schema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  HOST: z.string().default('127.0.0.1'),
+  PORT: int(3000, 0, 65535),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  BODY_LIMIT_BYTES: int(64 * 1024, 1024, 16 * 1024 * 1024),
+  REQUEST_TIMEOUT_MS: int(30_000, 100),
+  SHUTDOWN_TIMEOUT_MS: int(30_000, 100),
+
+  JWT_SECRET: z.string().min(16).optional(),
+  QUEUE_SECRET: z.string().min(16).optional(),
+
+  DATABASE_URL: z.string().url().default('postgres://postgres@127.0.0.1:5432/boxoffice'),
+  PG_POOL_MAX: int(10, 1, 500),
+  PG_IDLE_TIMEOUT_S: int(30, 0),
+  PG_MAX_LIFETIME_S: int(30 * 60, 0),
+  PG_CONNECT_TIMEOUT_S: int(5, 1),
+  PG_PREPARE: bool(true),
+  PG_STATEMENT_TIMEOUT_MS: int(3_000, 100),
+
+  REDIS_URL: z.string().default('redis://127.0.0.1:6379/0'),
+  REDIS_PREFIX: z.string().regex(/^[A-Za-z0-9:_-]{1,64}$/).default('bo'),
+  REDIS_COMMAND_TIMEOUT_MS: int(2_000, 50),
+  REDIS_CONNECT_TIMEOUT_MS: int(3_000, 50),
+
+  KAFKA_BROKERS: z.string().default('127.0.0.1:9092'),
+  KAFKA_TOPIC: z.string().regex(/^[A-Za-z0-9._-]{1,200}$/).default('booking.events'),
+  KAFKA_CLIENT_ID: z.string().default('boxoffice'),
+
+  GROUP_COMMIT_MAX_BATCH: int(256, 1, 5_000),
+  GROUP_COMMIT_CONCURRENCY: int(4, 1, 64),
+  REBUILD_LOCK_MS: int(30_000, 1_000),
+  /** How long a rebuild waits, after taking its lock, for writes whose Lua ran before Redis was lost. */
+  REBUILD_QUIESCE_MS: int(3_500, 0),
+  IDEMPOTENCY_WAIT_MS: int(2_000, 0),
+
+  RELEASE_INTERVAL_MS: int(2_000, 50),
+  RELEASE_BATCH: int(500, 1, 10_000),
+  RECONCILE_INTERVAL_MS: int(60_000, 1_000),
+});
+
+export type Config = {
+  env: 'development' | 'production' | 'test';
+  host: string;
+  port: number;
+  logLevel: string;
+  bodyLimitBytes: number;
+  requestTimeoutMs: number;
+  shutdownTimeoutMs: number;
+  jwtSecret: string;
+  queueSecret: string;
+  /** Secrets fell back to development defaults: the entry points warn about it. */
+  insecureDefaults: string[];
+  db: {
+    url: string;
+    max: number;
+    idleTimeoutS: number;
+    maxLifetimeS: number;
+    connectTimeoutS: number;
+    prepare: boolean;
+    statementTimeoutMs: number;
+  };
+  redis: { url: string; prefix: string; commandTimeoutMs: number; connectTimeoutMs: number };
+  kafka: { brokers: string[]; topic: string; clientId: string };
+  groupCommit: { maxBatch: number; concurrency: number };
+  rebuild: { lockMs: number; quiesceMs: number };
+  idempotencyWaitMs: number;
+  worker: { releaseIntervalMs: number; releaseBatch: number; reconcileIntervalMs: number };
+};
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n  ${problems.join('\n  ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Env in, typed config out; every bad variable is listed at once. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = schema.safeParse(env);
+  if (!parsed.success) {
+    throw new ConfigError(
+      parsed.error.issues.map((i) => `${i.path.join('.') || '(env)'}: ${i.message}`),
+    );
+  }
+  const e = parsed.data;
+  const problems: string[] = [];
+  const insecureDefaults: string[] = [];
+  const secret = (name: 'JWT_SECRET' | 'QUEUE_SECRET', dev: string): string => {
+    const v = e[name];
+    if (v) return v;
+    if (e.NODE_ENV === 'production') problems.push(`${name}: required when NODE_ENV=production`);
+    insecureDefaults.push(name);
+    return dev;
+  };
+  const jwtSecret = secret('JWT_SECRET', DEV_JWT_SECRET);
+  const queueSecret = secret('QUEUE_SECRET', DEV_QUEUE_SECRET);
+  if (jwtSecret === queueSecret) problems.push('QUEUE_SECRET: must differ from JWT_SECRET');
+  if (problems.length) throw new ConfigError(problems);
+
+  return {
+    env: e.NODE_ENV,
+    host: e.HOST,
+    port: e.PORT,
+    logLevel: e.LOG_LEVEL,
+    bodyLimitBytes: e.BODY_LIMIT_BYTES,
+    requestTimeoutMs: e.REQUEST_TIMEOUT_MS,
+    shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+    jwtSecret,
+    queueSecret,
+    insecureDefaults,
+    db: {
+      url: e.DATABASE_URL,
+      max: e.PG_POOL_MAX,
+      idleTimeoutS: e.PG_IDLE_TIMEOUT_S,
+      maxLifetimeS: e.PG_MAX_LIFETIME_S,
+      connectTimeoutS: e.PG_CONNECT_TIMEOUT_S,
+      prepare: e.PG_PREPARE,
+      statementTimeoutMs: e.PG_STATEMENT_TIMEOUT_MS,
+    },
+    redis: {
+      url: e.REDIS_URL,
+      prefix: e.REDIS_PREFIX,
+      commandTimeoutMs: e.REDIS_COMMAND_TIMEOUT_MS,
+      connectTimeoutMs: e.REDIS_CONNECT_TIMEOUT_MS,
+    },
+    kafka: {
+      brokers: e.KAFKA_BROKERS.split(',').map((s) => s.trim()).filter(Boolean),
+      topic: e.KAFKA_TOPIC,
+      clientId: e.KAFKA_CLIENT_ID,
+    },
+    groupCommit: { maxBatch: e.GROUP_COMMIT_MAX_BATCH, concurrency: e.GROUP_COMMIT_CONCURRENCY },
+    rebuild: { lockMs: e.REBUILD_LOCK_MS, quiesceMs: e.REBUILD_QUIESCE_MS },
+    idempotencyWaitMs: e.IDEMPOTENCY_WAIT_MS,
+    worker: {
+      releaseIntervalMs: e.RELEASE_INTERVAL_MS,
+      releaseBatch: e.RELEASE_BATCH,
+      reconcileIntervalMs: e.RECONCILE_INTERVAL_MS,
+    },
+  };
+}

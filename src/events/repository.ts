@@ -1,0 +1,104 @@
+import type { Sql } from '../db/client';
+import { zoneSeatLabels, type BoxEvent, type Zone } from './model';
+
+type EventRow = {
+  id: string;
+  name: string;
+  starts_at: Date;
+  sales_open_at: Date;
+  sales_close_at: Date;
+  hold_seconds: number;
+  max_seats_per_user: number;
+  queue_enabled: boolean;
+  queue_admit_per_second: number;
+  queue_pass_seconds: number;
+};
+type ZoneRow = {
+  event_id: string;
+  code: string;
+  name: string;
+  price_cents: number;
+  kind: 'ga' | 'seated';
+  capacity: number;
+  rows: number | null;
+  seats_per_row: number | null;
+};
+
+const SEAT_CHUNK = 20_000;
+
+/** Event, zones and every seat in one transaction; seats go in as arrays, not a row per trip. */
+export async function insertEvent(sql: Sql, e: BoxEvent): Promise<void> {
+  await sql.begin(async (tx) => {
+    await tx`
+      insert into events (id, name, starts_at, sales_open_at, sales_close_at, hold_seconds,
+        max_seats_per_user, queue_enabled, queue_admit_per_second, queue_pass_seconds)
+      values (${e.id}, ${e.name}, ${e.startsAt}, ${e.salesOpenAt}, ${e.salesCloseAt},
+        ${e.holdSeconds}, ${e.maxSeatsPerUser}, ${e.queue.enabled}, ${e.queue.admitPerSecond},
+        ${e.queue.passSeconds})`;
+    await tx`
+      insert into zones (event_id, code, name, price_cents, kind, capacity, rows, seats_per_row, position)
+      select ${e.id}, * from unnest(
+        ${e.zones.map((z) => z.code)}::text[], ${e.zones.map((z) => z.name)}::text[],
+        ${e.zones.map((z) => z.priceCents)}::int[], ${e.zones.map((z) => z.kind)}::text[],
+        ${e.zones.map((z) => z.capacity)}::int[], ${e.zones.map((z) => z.rows ?? null)}::int[],
+        ${e.zones.map((z) => z.seatsPerRow ?? null)}::int[], ${e.zones.map((_, i) => i)}::int[])`;
+    for (const zone of e.zones.filter((z) => z.kind === 'seated')) {
+      let chunk: string[] = [];
+      const flush = async () => {
+        await tx`insert into seats (event_id, zone_code, label)
+          select ${e.id}, ${zone.code}, unnest(${chunk}::text[])`;
+        chunk = [];
+      };
+      for (const label of zoneSeatLabels(zone)) {
+        chunk.push(label);
+        if (chunk.length === SEAT_CHUNK) await flush();
+      }
+      if (chunk.length) await flush();
+    }
+  });
+}
+
+export async function findEvent(sql: Sql, id: string): Promise<BoxEvent | null> {
+  const [row] = await sql<EventRow[]>`select * from events where id = ${id}`;
+  if (!row) return null;
+  const zones = await sql<ZoneRow[]>`select * from zones where event_id = ${id} order by position`;
+  return toEvent(row, zones);
+}
+
+export async function listEvents(sql: Sql, opts: { onSaleOnly: boolean; limit: number }) {
+  const rows = opts.onSaleOnly
+    ? await sql<EventRow[]>`select * from events where sales_close_at > now()
+        order by sales_open_at limit ${opts.limit}`
+    : await sql<EventRow[]>`select * from events order by created_at desc limit ${opts.limit}`;
+  if (!rows.length) return [];
+  const zones = await sql<ZoneRow[]>`select * from zones where event_id = any(${rows.map((r) => r.id)}::uuid[])
+    order by event_id, position`;
+  return rows.map((r) => toEvent(r, zones.filter((z) => z.event_id === r.id)));
+}
+
+function toEvent(row: EventRow, zones: ZoneRow[]): BoxEvent {
+  return {
+    id: row.id,
+    name: row.name,
+    startsAt: row.starts_at,
+    salesOpenAt: row.sales_open_at,
+    salesCloseAt: row.sales_close_at,
+    holdSeconds: row.hold_seconds,
+    maxSeatsPerUser: row.max_seats_per_user,
+    queue: {
+      enabled: row.queue_enabled,
+      admitPerSecond: row.queue_admit_per_second,
+      passSeconds: row.queue_pass_seconds,
+    },
+    zones: zones.map(
+      (z): Zone => ({
+        code: z.code,
+        name: z.name,
+        priceCents: z.price_cents,
+        kind: z.kind,
+        capacity: z.capacity,
+        ...(z.kind === 'seated' ? { rows: z.rows!, seatsPerRow: z.seats_per_row! } : {}),
+      }),
+    ),
+  };
+}

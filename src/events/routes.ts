@@ -1,0 +1,101 @@
+import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
+import { requireAdmin, requireAuth, type AuthEnv } from '../http/auth';
+import { errorResponses, IdParam, json } from '../http/schemas';
+import { eventJson } from './model';
+import { AvailabilitySchema, CreateEventBody, EventSchema, SeatMapSchema } from './schemas';
+import type { EventService } from './service';
+
+export function eventRoutes(app: OpenAPIHono<AuthEnv>, events: EventService, jwtSecret: string) {
+  const auth = requireAuth(jwtSecret);
+
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/v1/admin/events',
+      tags: ['admin'],
+      summary: 'Create an event with its zones and seats',
+      security: [{ bearer: [] }],
+      middleware: [auth, requireAdmin] as const,
+      request: { body: { content: { 'application/json': { schema: CreateEventBody } }, required: true } },
+      responses: { 201: json(EventSchema, 'created'), ...errorResponses(400, 401, 403, 413) },
+    }),
+    async (c) => c.json(eventJson(await events.create(c.req.valid('json'))), 201),
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/v1/events',
+      tags: ['events'],
+      summary: 'Events whose sales have not closed',
+      responses: { 200: json(z.object({ events: z.array(EventSchema) })) },
+    }),
+    async (c) => c.json({ events: (await events.list(true)).map(eventJson) }, 200),
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/v1/events/{id}',
+      tags: ['events'],
+      summary: 'Event, zones, prices and sales window',
+      request: { params: IdParam },
+      responses: { 200: json(EventSchema), ...errorResponses(400, 404) },
+    }),
+    async (c) => c.json(eventJson(await events.get(c.req.valid('param').id)), 200),
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/v1/events/{id}/availability',
+      tags: ['events'],
+      summary: 'Available, held and sold per zone (they add up to capacity)',
+      request: { params: IdParam },
+      responses: { 200: json(AvailabilitySchema), ...errorResponses(400, 404, 503) },
+    }),
+    async (c) => c.json({ zones: await events.availability(c.req.valid('param').id) }, 200),
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/v1/events/{id}/zones/{zone}/seats',
+      tags: ['events'],
+      summary: 'Seat map of a seated zone',
+      request: {
+        params: IdParam.extend({ zone: z.string().min(1).max(64).openapi({ param: { name: 'zone', in: 'path' } }) }),
+      },
+      responses: { 200: json(SeatMapSchema), ...errorResponses(400, 404, 503) },
+    }),
+    async (c) => {
+      const { id, zone } = c.req.valid('param');
+      return c.json(await events.seatMap(id, zone), 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/v1/admin/events/{id}/stats',
+      tags: ['admin'],
+      summary: 'Sold, held and available per zone',
+      security: [{ bearer: [] }],
+      middleware: [auth, requireAdmin] as const,
+      request: { params: IdParam },
+      responses: {
+        200: json(z.object({ eventId: z.string(), zones: AvailabilitySchema.shape.zones, totals: z.object({ capacity: z.number(), available: z.number(), held: z.number(), sold: z.number() }) })),
+        ...errorResponses(400, 401, 403, 404, 503),
+      },
+    }),
+    async (c) => {
+      const { id } = c.req.valid('param');
+      const zones = await events.availability(id);
+      const totals = zones.reduce(
+        (t, z) => ({ capacity: t.capacity + z.capacity, available: t.available + z.available, held: t.held + z.held, sold: t.sold + z.sold }),
+        { capacity: 0, available: 0, held: 0, sold: 0 },
+      );
+      return c.json({ eventId: id, zones, totals }, 200);
+    },
+  );
+}

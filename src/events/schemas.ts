@@ -1,0 +1,96 @@
+import { z } from '@hono/zod-openapi';
+import { ZONE_CODE } from './model';
+
+const MAX_SEATS_PER_EVENT = 250_000;
+const IsoTime = z.iso.datetime({ offset: true }).openapi({ example: '2026-12-31T20:00:00Z' });
+const Name = z.string().trim().min(1).max(200);
+
+const ZoneBase = {
+  code: z.string().regex(ZONE_CODE, 'letters, digits and _ (1 to 16)'),
+  name: Name,
+  priceCents: z.number().int().min(0).max(100_000_000),
+};
+
+export const ZoneInput = z.discriminatedUnion('kind', [
+  z.object({ ...ZoneBase, kind: z.literal('ga'), capacity: z.number().int().min(1).max(MAX_SEATS_PER_EVENT) }).strict(),
+  z
+    .object({
+      ...ZoneBase,
+      kind: z.literal('seated'),
+      rows: z.number().int().min(1).max(5_000),
+      seatsPerRow: z.number().int().min(1).max(5_000),
+    })
+    .strict(),
+]);
+
+export const CreateEventBody = z
+  .object({
+    name: Name,
+    startsAt: IsoTime,
+    salesOpenAt: IsoTime,
+    salesCloseAt: IsoTime.optional(),
+    holdSeconds: z.number().int().min(10).max(86_400).default(600),
+    maxSeatsPerUser: z.number().int().min(1).max(100).default(6),
+    queue: z
+      .object({
+        enabled: z.boolean().default(true),
+        admitPerSecond: z.number().int().min(1).max(100_000).default(500),
+        passSeconds: z.number().int().min(30).max(86_400).default(900),
+      })
+      .strict()
+      .optional(),
+    zones: z.array(ZoneInput).min(1).max(100),
+  })
+  .strict()
+  .superRefine((b, ctx) => {
+    const codes = b.zones.map((z) => z.code);
+    const dup = codes.filter((c, i) => codes.indexOf(c) !== i);
+    if (dup.length) ctx.addIssue({ code: 'custom', path: ['zones'], message: `duplicate zone codes: ${dup.join(', ')}` });
+    const seats = b.zones.reduce((n, z) => n + (z.kind === 'ga' ? z.capacity : z.rows * z.seatsPerRow), 0);
+    if (seats > MAX_SEATS_PER_EVENT) {
+      ctx.addIssue({ code: 'custom', path: ['zones'], message: `at most ${MAX_SEATS_PER_EVENT} seats per event` });
+    }
+    const close = Date.parse(b.salesCloseAt ?? b.startsAt);
+    if (Date.parse(b.salesOpenAt) >= close) {
+      ctx.addIssue({ code: 'custom', path: ['salesOpenAt'], message: 'must be before salesCloseAt (default startsAt)' });
+    }
+  })
+  .openapi('CreateEvent');
+
+export const ZoneSchema = z.object({
+  code: z.string(),
+  name: z.string(),
+  priceCents: z.number().int(),
+  kind: z.enum(['ga', 'seated']),
+  capacity: z.number().int(),
+  rows: z.number().int().optional(),
+  seatsPerRow: z.number().int().optional(),
+});
+
+export const EventSchema = z
+  .object({
+    id: z.string().uuid(),
+    name: z.string(),
+    startsAt: z.string(),
+    salesOpenAt: z.string(),
+    salesCloseAt: z.string(),
+    holdSeconds: z.number().int(),
+    maxSeatsPerUser: z.number().int(),
+    queue: z.object({ enabled: z.boolean(), admitPerSecond: z.number().int(), passSeconds: z.number().int() }),
+    zones: z.array(ZoneSchema),
+  })
+  .openapi('Event');
+
+export const ZoneAvailability = z.object({
+  code: z.string(),
+  kind: z.enum(['ga', 'seated']),
+  capacity: z.number().int(),
+  available: z.number().int(),
+  held: z.number().int(),
+  sold: z.number().int(),
+});
+export const AvailabilitySchema = z.object({ zones: z.array(ZoneAvailability) }).openapi('Availability');
+
+export const SeatMapSchema = z
+  .array(z.object({ seat: z.string(), status: z.enum(['available', 'held', 'sold']) }))
+  .openapi('SeatMap');

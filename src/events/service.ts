@@ -1,0 +1,77 @@
+import { randomUUID } from 'node:crypto';
+import type { z } from '@hono/zod-openapi';
+import type { Sql } from '../db/client';
+import type { InventoryLoader } from '../inventory/loader';
+import { readAvailability, readSeatMap } from '../inventory/availability';
+import type { RedisClient } from '../redis/client';
+import { Errors } from '../shared/errors';
+import type { EventCatalog } from './catalog';
+import type { BoxEvent } from './model';
+import { insertEvent, listEvents } from './repository';
+import type { CreateEventBody } from './schemas';
+
+export type EventDeps = { sql: Sql; redis: RedisClient; prefix: string; catalog: EventCatalog; loader: InventoryLoader };
+
+export class EventService {
+  constructor(private readonly d: EventDeps) {}
+
+  /** Writes the event and its seats to PostgreSQL, then loads its inventory into Redis. */
+  async create(body: z.output<typeof CreateEventBody>): Promise<BoxEvent> {
+    const event: BoxEvent = {
+      id: randomUUID(),
+      name: body.name,
+      startsAt: new Date(body.startsAt),
+      salesOpenAt: new Date(body.salesOpenAt),
+      salesCloseAt: new Date(body.salesCloseAt ?? body.startsAt),
+      holdSeconds: body.holdSeconds,
+      maxSeatsPerUser: body.maxSeatsPerUser,
+      queue: body.queue ?? { enabled: false, admitPerSecond: 500, passSeconds: 900 },
+      zones: body.zones.map((z) =>
+        z.kind === 'ga'
+          ? { code: z.code, name: z.name, priceCents: z.priceCents, kind: 'ga', capacity: z.capacity }
+          : {
+              code: z.code,
+              name: z.name,
+              priceCents: z.priceCents,
+              kind: 'seated',
+              capacity: z.rows * z.seatsPerRow,
+              rows: z.rows,
+              seatsPerRow: z.seatsPerRow,
+            },
+      ),
+    };
+    await insertEvent(this.d.sql, event);
+    await this.d.loader.loadNew(event);
+    this.d.catalog.put(event);
+    return event;
+  }
+
+  async get(id: string): Promise<BoxEvent> {
+    const event = await this.d.catalog.get(id);
+    if (!event) throw Errors.notFound('event');
+    return event;
+  }
+
+  list(onSaleOnly: boolean, limit = 100) {
+    return listEvents(this.d.sql, { onSaleOnly, limit });
+  }
+
+  async availability(id: string) {
+    const event = await this.get(id);
+    return this.orRebuild(event, await readAvailability(this.d.redis, this.d.prefix, event));
+  }
+
+  async seatMap(id: string, zoneCode: string) {
+    const event = await this.get(id);
+    const zone = event.zones.find((z) => z.code === zoneCode);
+    if (!zone) throw Errors.notFound('zone');
+    if (zone.kind !== 'seated') throw Errors.invalid(`zone ${zone.code} is general admission: it has no seat map`, { field: 'zone' });
+    return this.orRebuild(event, await readSeatMap(this.d.redis, this.d.prefix, event, zone));
+  }
+
+  private orRebuild<T>(event: BoxEvent, value: T | null): T {
+    if (value !== null) return value;
+    void this.d.loader.ensureLoaded(event).catch(() => {});
+    throw Errors.unavailable('event inventory is being restored, retry shortly', 2);
+  }
+}

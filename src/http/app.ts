@@ -1,0 +1,83 @@
+import { OpenAPIHono } from '@hono/zod-openapi';
+import { bodyLimit } from 'hono/body-limit';
+import { requestId } from 'hono/request-id';
+import type { Core } from '../core';
+import { eventRoutes } from '../events/routes';
+import { exportRoutes } from '../exports/routes';
+import { queueRoutes } from '../queue/routes';
+import { reservationRoutes } from '../reservations/routes';
+import { AppError, Errors } from '../shared/errors';
+import type { AuthEnv } from './auth';
+import { toErrorResponse } from './error-boundary';
+
+export type AppDeps = {
+  core: Core;
+  /** Named readiness checks (postgres, redis, kafka); each rejects when its backend is down. */
+  readiness: Record<string, () => Promise<unknown>>;
+};
+
+export type BoxofficeApp = {
+  app: OpenAPIHono<AuthEnv>;
+  /** Ends long-lived streams (with a retry hint) so the process can stop. */
+  drain(): Promise<void>;
+};
+
+/** Builds the HTTP app from its dependencies; tests drive it in process with app.request(). */
+export function createApp(d: AppDeps): BoxofficeApp {
+  const { config, logger } = d.core;
+  const app = new OpenAPIHono<AuthEnv>({
+    defaultHook: (result) => {
+      if (!result.success) {
+        const issues = result.error.issues.map((i) => ({ field: i.path.join('.') || '(body)', message: i.message }));
+        throw Errors.invalid(`invalid ${result.target}: ${issues.map((i) => `${i.field}: ${i.message}`).join('; ')}`, { issues });
+      }
+    },
+  });
+
+  app.use(requestId());
+  app.use(
+    '/v1/*',
+    bodyLimit({
+      maxSize: config.bodyLimitBytes,
+      onError: () => {
+        throw new AppError(413, 'PAYLOAD_TOO_LARGE', `request body over ${config.bodyLimitBytes} bytes`);
+      },
+    }),
+  );
+
+  app.get('/healthz', (c) => c.json({ status: 'ok' }));
+  app.get('/readyz', async (c) => {
+    const entries = await Promise.all(
+      Object.entries(d.readiness).map(async ([name, check]) => {
+        try {
+          await withTimeout(check(), 1_500);
+          return [name, 'up'] as const;
+        } catch {
+          return [name, 'down'] as const;
+        }
+      }),
+    );
+    const checks = Object.fromEntries(entries);
+    const ok = entries.every(([, s]) => s === 'up');
+    return c.json({ status: ok ? 'ready' : 'unavailable', checks }, ok ? 200 : 503);
+  });
+
+  eventRoutes(app, d.core.events, config.jwtSecret);
+  reservationRoutes(app, d.core.reservations, config.jwtSecret);
+  const queue = queueRoutes(app, d.core);
+  exportRoutes(app, d.core);
+
+  app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' });
+  app.doc31('/openapi.json', { openapi: '3.1.0', info: { title: 'boxoffice', version: '1' } });
+
+  app.notFound((c) => toErrorResponse(Errors.notFound('route'), c, logger));
+  app.onError((err, c) => toErrorResponse(err, c, logger));
+  return { app, drain: () => queue.drain() };
+}
+
+function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error('timeout')), ms);
+    p.then(resolve, reject).finally(() => clearTimeout(t));
+  });
+}

@@ -1,0 +1,45 @@
+import type { Context } from 'hono';
+import { HTTPException } from 'hono/http-exception';
+import type { Logger } from 'pino';
+import { AppError } from '../shared/errors';
+
+export type ErrorBody = {
+  error: { code: string; message: string; details?: Record<string, unknown> };
+};
+
+/** Connection-level failures of PostgreSQL or Redis: the client did nothing wrong, retry. */
+function isBackendUnavailable(err: unknown): boolean {
+  const e = err as { code?: string; name?: string; message?: string };
+  if (!e || typeof e !== 'object') return false;
+  if (['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'CONNECTION_CLOSED', 'CONNECTION_ENDED',
+    'CONNECTION_DESTROYED', 'CONNECT_TIMEOUT', '57014', '57P01', '53300'].includes(e.code ?? '')) return true;
+  if (e.name === 'MaxRetriesPerRequestError') return true;
+  return /Connection is closed|Command timed out|Stream isn't writeable/.test(e.message ?? '');
+}
+
+/** The one place where errors become responses; clients never see a stack trace. */
+export function toErrorResponse(err: unknown, c: Context, logger: Logger): Response {
+  let status: number;
+  let body: ErrorBody;
+  let headers: Record<string, string> = {};
+  if (err instanceof AppError) {
+    status = err.status;
+    body = { error: { code: err.code, message: err.message, ...(err.details ? { details: err.details } : {}) } };
+    headers = err.headers ?? {};
+  } else if (err instanceof HTTPException) {
+    status = err.status;
+    const code =
+      status === 413 ? 'PAYLOAD_TOO_LARGE' : status === 401 ? 'UNAUTHENTICATED' : status < 500 ? 'INVALID_REQUEST' : 'INTERNAL';
+    body = { error: { code, message: status >= 500 ? 'internal error' : err.message || 'bad request' } };
+  } else if (isBackendUnavailable(err)) {
+    logger.warn({ err, path: c.req.path }, 'backend unavailable');
+    status = 503;
+    body = { error: { code: 'UNAVAILABLE', message: 'a backing service is unavailable, retry shortly' } };
+    headers = { 'Retry-After': '2' };
+  } else {
+    logger.error({ err, method: c.req.method, path: c.req.path }, 'unhandled error');
+    status = 500;
+    body = { error: { code: 'INTERNAL', message: 'internal error' } };
+  }
+  return c.json(body, status as 400, headers);
+}

@@ -1,0 +1,45 @@
+import { Kafka, logLevel, type Admin } from 'kafkajs';
+import type { Logger } from 'pino';
+import type { Config } from '../config/config';
+
+/** kafkajs logs through pino, at warn and above, so a broker restart is not a wall of errors. */
+export function createKafka(cfg: Config['kafka'], logger: Logger, clientId = cfg.clientId): Kafka {
+  const log = logger.child({ component: 'kafkajs' });
+  return new Kafka({
+    clientId,
+    brokers: cfg.brokers,
+    connectionTimeout: 3_000,
+    requestTimeout: 10_000,
+    retry: { initialRetryTime: 200, retries: 8, maxRetryTime: 5_000 },
+    logLevel: logLevel.WARN,
+    logCreator: () => ({ level, log: entry }) => {
+      const { message, ...extra } = entry.log;
+      if (level <= logLevel.ERROR) log.warn(extra, message);
+      else log.debug(extra, message);
+    },
+  });
+}
+
+/** A readiness probe that reuses one admin connection and reconnects after a failure. */
+export function kafkaReadiness(kafka: Kafka): { check: () => Promise<void>; close: () => Promise<void> } {
+  let admin: Admin | null = null;
+  return {
+    async check() {
+      try {
+        if (!admin) {
+          admin = kafka.admin({ retry: { retries: 0 } });
+          await admin.connect();
+        }
+        await admin.describeCluster();
+      } catch (err) {
+        const a = admin;
+        admin = null;
+        await a?.disconnect().catch(() => {});
+        throw err;
+      }
+    },
+    async close() {
+      await admin?.disconnect().catch(() => {});
+    },
+  };
+}

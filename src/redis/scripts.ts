@@ -1,0 +1,45 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import path from 'node:path';
+import type { Redis } from 'ioredis';
+
+const LUA_DIR = fileURLToPath(new URL('../../lua/', import.meta.url));
+const FILE = /^([a-z][a-zA-Z]*)-(\d+)\.lua$/;
+
+/** Script name (file name without the key count) -> number of KEYS it declares. */
+const catalogue: Map<string, { numberOfKeys: number; lua: string }> = new Map(
+  readdirSync(LUA_DIR)
+    .filter((f) => f.endsWith('.lua'))
+    .map((f) => {
+      const m = FILE.exec(f);
+      if (!m) throw new Error(`lua/${f}: expected <verb>-<numKeys>.lua`);
+      return [
+        m[1]!,
+        { numberOfKeys: Number(m[2]), lua: readFileSync(path.join(LUA_DIR, f), 'utf8') },
+      ] as const;
+    }),
+);
+
+/** lua/<name>-<numKeys>.lua; wrappers call redis[`bo_${name}`]. */
+export type ScriptName = string;
+export type Scripts = Record<`bo_${string}`, (...keysAndArgs: (string | number)[]) => Promise<unknown>>;
+
+/** Runs lua/<name>-N.lua by SHA (EVAL on NOSCRIPT); checks the key count against the file name. */
+export function runScript(redis: Redis, name: ScriptName, keys: string[], args: (string | number)[]): Promise<unknown> {
+  if (keys.length !== scriptKeyCount(name)) throw new Error(`lua/${name}: expected ${scriptKeyCount(name)} keys, got ${keys.length}`);
+  return (redis as unknown as Scripts)[`bo_${name}`]!(...keys, ...args);
+}
+
+/**
+ * Registers every script once per client; ioredis runs them by EVALSHA and falls back to
+ * EVAL on NOSCRIPT (e.g. after a Redis restart).
+ */
+export function loadScripts(redis: Redis): void {
+  for (const [name, def] of catalogue) redis.defineCommand(`bo_${name}`, def);
+}
+
+export function scriptKeyCount(name: ScriptName): number {
+  const def = catalogue.get(name);
+  if (!def) throw new Error(`no lua/${name}-N.lua`);
+  return def.numberOfKeys;
+}

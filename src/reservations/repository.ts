@@ -1,0 +1,195 @@
+import type { Sql } from '../db/client';
+import type { FlushResult } from '../db/group-commit';
+import type { Reservation, ReservationStatus } from './model';
+
+export type NewHold = {
+  id: string;
+  eventId: string;
+  userId: string;
+  zone: string;
+  quantity: number;
+  seats: string[];
+  totalCents: number;
+  idempotencyKey: string;
+  requestHash: string;
+  expiresAt: Date;
+};
+
+type Row = {
+  id: string;
+  event_id: string;
+  user_id: string;
+  zone_code: string;
+  quantity: number;
+  seats: string[];
+  total_cents: bigint;
+  status: ReservationStatus;
+  idempotency_key: string;
+  request_hash: string;
+  expires_at: Date;
+  created_at: Date;
+  confirmed_at: Date | null;
+  cancelled_at: Date | null;
+  expired_at: Date | null;
+  booking_code: string | null;
+};
+
+const toReservation = (r: Row): Reservation => ({
+  id: r.id,
+  eventId: r.event_id,
+  userId: r.user_id,
+  zone: r.zone_code,
+  quantity: r.quantity,
+  seats: r.seats ?? [],
+  totalCents: Number(r.total_cents),
+  status: r.status,
+  idempotencyKey: r.idempotency_key,
+  requestHash: r.request_hash,
+  expiresAt: r.expires_at,
+  createdAt: r.created_at,
+  confirmedAt: r.confirmed_at,
+  cancelledAt: r.cancelled_at,
+  expiredAt: r.expired_at,
+  bookingCode: r.booking_code,
+});
+
+/** Reservation columns plus its seats, in label order. */
+const SEATS = (sql: Sql) => sql`coalesce((select array_agg(rs.seat_label order by rs.seat_label)
+  from reservation_seats rs where rs.reservation_id = r.id), '{}') as seats`;
+
+export class HoldConflict extends Error {
+  constructor(readonly reason: 'seat' | 'idempotency', readonly constraint?: string) {
+    super(`hold conflicts on ${reason}`);
+  }
+}
+
+/**
+ * Writes many holds in one statement. If the batch fails on a unique index (a seat that
+ * PostgreSQL already has live, or an idempotency key), each hold is retried alone so one
+ * conflict never fails its neighbours.
+ */
+export async function insertHolds(sql: Sql, holds: NewHold[]): Promise<FlushResult<true>[]> {
+  try {
+    await insertMany(sql, holds);
+    return holds.map(() => true as const);
+  } catch (err) {
+    if (holds.length === 1 || !isUniqueViolation(err)) {
+      return holds.map(() => asConflict(err));
+    }
+  }
+  return Promise.all(
+    holds.map((h) => insertMany(sql, [h]).then(() => true as const, asConflict)),
+  );
+}
+
+function insertMany(sql: Sql, holds: NewHold[]) {
+  const seatRows = holds.flatMap((h) => h.seats.map((s) => [h.id, h.eventId, s] as const));
+  return sql`
+    with r as (
+      insert into reservations (id, event_id, user_id, zone_code, quantity, total_cents, status,
+        idempotency_key, request_hash, expires_at)
+      select id, event_id, user_id, zone_code, quantity, total_cents, 'held', idem, hash, expires_at
+      from unnest(${holds.map((h) => h.id)}::uuid[], ${holds.map((h) => h.eventId)}::uuid[],
+        ${holds.map((h) => h.userId)}::text[], ${holds.map((h) => h.zone)}::text[],
+        ${holds.map((h) => h.quantity)}::int[], ${holds.map((h) => h.totalCents)}::bigint[],
+        ${holds.map((h) => h.idempotencyKey)}::text[], ${holds.map((h) => h.requestHash)}::text[],
+        ${holds.map((h) => h.expiresAt.toISOString())}::timestamptz[])
+        as t(id, event_id, user_id, zone_code, quantity, total_cents, idem, hash, expires_at)
+      returning id
+    )
+    insert into reservation_seats (reservation_id, event_id, seat_label)
+    select s.rid, s.eid, s.label
+    from unnest(${seatRows.map((s) => s[0])}::uuid[], ${seatRows.map((s) => s[1])}::uuid[],
+      ${seatRows.map((s) => s[2])}::text[]) as s(rid, eid, label)
+    join r on r.id = s.rid`;
+}
+
+const isUniqueViolation = (err: unknown) => (err as { code?: string }).code === '23505';
+
+function asConflict(err: unknown): Error {
+  if (!isUniqueViolation(err)) return err instanceof Error ? err : new Error(String(err));
+  const constraint = (err as { constraint_name?: string }).constraint_name;
+  return new HoldConflict(
+    constraint === 'reservation_seats_live_uidx' ? 'seat' : 'idempotency',
+    constraint,
+  );
+}
+
+export async function findReservation(sql: Sql, id: string): Promise<Reservation | null> {
+  const [row] = await sql<Row[]>`select r.*, ${SEATS(sql)} from reservations r where r.id = ${id}`;
+  return row ? toReservation(row) : null;
+}
+
+export async function findByIdempotencyKey(sql: Sql, userId: string, key: string) {
+  const [row] = await sql<Row[]>`select r.*, ${SEATS(sql)} from reservations r
+    where r.user_id = ${userId} and r.idempotency_key = ${key}`;
+  return row ? toReservation(row) : null;
+}
+
+export async function listForUser(sql: Sql, userId: string, limit: number) {
+  const rows = await sql<Row[]>`select r.*, ${SEATS(sql)} from reservations r
+    where r.user_id = ${userId} order by r.created_at desc limit ${limit}`;
+  return rows.map(toReservation);
+}
+
+/** held -> confirmed only while still held and unexpired; the one race point with expiry. */
+export async function markConfirmed(
+  sql: Sql,
+  a: { id: string; userId: string; bookingCode: string; paymentRef: string | null },
+): Promise<Reservation | null> {
+  const [row] = await sql<Row[]>`
+    update reservations r set status = 'confirmed', confirmed_at = now(),
+      booking_code = ${a.bookingCode}, payment_ref = ${a.paymentRef}
+    where r.id = ${a.id} and r.user_id = ${a.userId} and r.status = 'held' and r.expires_at > now()
+    returning r.*, ${SEATS(sql)}`;
+  return row ? toReservation(row) : null;
+}
+
+/** held -> cancelled|expired; frees the seats' live flag in the same statement batch. */
+export async function markReleased(
+  sql: Sql,
+  a: { id: string; userId: string; status: 'cancelled' },
+): Promise<Reservation | null> {
+  const [row] = await sql<Row[]>`
+    update reservations r set status = ${a.status}, cancelled_at = now()
+    where r.id = ${a.id} and r.user_id = ${a.userId} and r.status = 'held'
+    returning r.*, ${SEATS(sql)}`;
+  if (!row) return null;
+  await sql`update reservation_seats set live = false where reservation_id = ${a.id}`;
+  return toReservation(row);
+}
+
+/**
+ * Expires up to `limit` holds past their expiry, oldest first; SKIP LOCKED lets several
+ * workers run at once, and the status condition makes confirm and expiry mutually exclusive.
+ */
+export async function expireDue(sql: Sql, limit: number): Promise<Reservation[]> {
+  const rows = await sql<Row[]>`
+    with due as (
+      select id from reservations
+      where status = 'held' and expires_at <= now()
+      order by expires_at limit ${limit}
+      for update skip locked
+    )
+    update reservations r set status = 'expired', expired_at = now()
+    from due where r.id = due.id and r.status = 'held'
+    returning r.*, ${SEATS(sql)}`;
+  if (rows.length) {
+    await sql`update reservation_seats set live = false
+      where reservation_id = any(${rows.map((r) => r.id)}::uuid[])`;
+  }
+  return rows.map(toReservation);
+}
+
+/** Live reservations of one event, for rebuilding its Redis state. */
+export async function liveForEvent(sql: Sql, eventId: string) {
+  const rows = await sql<Row[]>`select r.*, ${SEATS(sql)} from reservations r
+    where r.event_id = ${eventId} and r.status in ('held', 'confirmed')`;
+  return rows.map(toReservation);
+}
+
+/** Every idempotency record of an event, so replays keep working after Redis loses data. */
+export async function idempotencyForEvent(sql: Sql, eventId: string) {
+  return sql<{ id: string; user_id: string; idempotency_key: string; request_hash: string }[]>`
+    select id, user_id, idempotency_key, request_hash from reservations where event_id = ${eventId}`;
+}

@@ -1,0 +1,53 @@
+/**
+ * Domain errors carry the contract's status and code; the HTTP error boundary is the only
+ * place that turns them into responses.
+ */
+export class AppError extends Error {
+  constructor(
+    readonly status: 400 | 401 | 403 | 404 | 409 | 410 | 413 | 422 | 429 | 503,
+    readonly code: string,
+    message: string,
+    readonly details?: Record<string, unknown>,
+    readonly headers?: Record<string, string>,
+  ) {
+    super(message);
+    this.name = 'AppError';
+  }
+}
+
+export const Errors = {
+  invalid: (message: string, details?: Record<string, unknown>) =>
+    new AppError(400, 'INVALID_REQUEST', message, details),
+  unauthenticated: (message = 'a valid bearer token is required') =>
+    new AppError(401, 'UNAUTHENTICATED', message),
+  forbidden: (message = 'not allowed') => new AppError(403, 'FORBIDDEN', message),
+  queuePassRequired: (message = 'a valid queue pass for this event is required') =>
+    new AppError(403, 'QUEUE_PASS_REQUIRED', message),
+  notFound: (what: string) => new AppError(404, 'NOT_FOUND', `${what} not found`),
+  salesClosed: (details?: Record<string, unknown>) =>
+    new AppError(409, 'SALES_CLOSED', 'sales are not open for this event', details),
+  seatsUnavailable: (seats: string[], details: Record<string, unknown> = {}) =>
+    new AppError(409, 'SEATS_UNAVAILABLE', 'some requested seats are no longer available', {
+      seats,
+      ...details,
+    }),
+  soldOut: (zone: string) => new AppError(409, 'SOLD_OUT', `zone ${zone} is sold out`, { zone }),
+  conflict: (code: string, message: string, details?: Record<string, unknown>) =>
+    new AppError(409, code, message, details),
+  holdExpired: () => new AppError(410, 'HOLD_EXPIRED', 'the hold has expired'),
+  idempotencyKeyReused: () =>
+    new AppError(
+      422,
+      'IDEMPOTENCY_KEY_REUSED',
+      'this Idempotency-Key was already used with a different request body',
+    ),
+  limitExceeded: (max: number, current: number, requested: number) =>
+    new AppError(
+      429,
+      'LIMIT_EXCEEDED',
+      `at most ${max} seats per user for this event`,
+      { max, current, requested },
+    ),
+  unavailable: (message = 'temporarily unavailable, retry shortly', retryAfterS = 1) =>
+    new AppError(503, 'UNAVAILABLE', message, undefined, { 'Retry-After': String(retryAfterS) }),
+};

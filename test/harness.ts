@@ -1,0 +1,78 @@
+import { randomUUID } from 'node:crypto';
+import { loadConfig, type Config } from '../src/config/config';
+import { createCore, type Core } from '../src/core';
+import { createApp } from '../src/http/app';
+import { signAccessToken } from '../src/auth/jwt';
+import { createLogger } from '../src/shared/logger';
+import { TEST_DATABASE_URL, TEST_KAFKA_BROKERS, TEST_REDIS_URL } from './env';
+
+export type Harness = Awaited<ReturnType<typeof startHarness>>;
+
+/** A whole in-process stack over the real PostgreSQL and Redis, with its own key prefix. */
+export async function startHarness(env: Record<string, string> = {}) {
+  const config: Config = loadConfig({
+    NODE_ENV: 'test',
+    DATABASE_URL: TEST_DATABASE_URL,
+    REDIS_URL: TEST_REDIS_URL,
+    KAFKA_BROKERS: TEST_KAFKA_BROKERS,
+    REDIS_PREFIX: `t${randomUUID().slice(0, 8)}`,
+    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
+    REBUILD_QUIESCE_MS: '300',
+    PG_STATEMENT_TIMEOUT_MS: '250',
+    ...env,
+  } as NodeJS.ProcessEnv);
+  const logger = createLogger(config.logLevel, 'test');
+  const core = createCore(config, logger, 'test');
+  const built = createApp({
+    core,
+    readiness: { postgres: () => core.sql`select 1`, redis: () => core.redis.ping() },
+  });
+  const app = built.app;
+  const token = (sub: string, admin = false) => signAccessToken(config.jwtSecret, { sub, admin });
+  const adminToken = await token(`admin-${randomUUID()}`, true);
+
+  async function call(method: string, path: string, opts: { token?: string; body?: unknown; headers?: Record<string, string> } = {}) {
+    const headers: Record<string, string> = { ...opts.headers };
+    if (opts.token) headers.authorization = `Bearer ${opts.token}`;
+    let body: string | undefined;
+    if (opts.body !== undefined) {
+      headers['content-type'] ??= 'application/json';
+      body = typeof opts.body === 'string' ? opts.body : JSON.stringify(opts.body);
+    }
+    const res = await app.request(path, { method, headers, body });
+    const text = await res.text();
+    let json: any;
+    try {
+      json = text ? JSON.parse(text) : undefined;
+    } catch {
+      json = text;
+    }
+    return { status: res.status, body: json, headers: res.headers };
+  }
+
+  async function createEvent(overrides: Record<string, unknown> = {}) {
+    const now = Date.now();
+    const res = await call('POST', '/v1/admin/events', {
+      token: adminToken,
+      body: {
+        name: 'Test Night',
+        startsAt: new Date(now + 86_400_000).toISOString(),
+        salesOpenAt: new Date(now - 60_000).toISOString(),
+        maxSeatsPerUser: 6,
+        zones: [
+          { code: 'A', name: 'Block A', priceCents: 9000, kind: 'seated', rows: 10, seatsPerRow: 10 },
+          { code: 'FLOOR', name: 'Floor', priceCents: 15000, kind: 'ga', capacity: 200 },
+        ],
+        ...overrides,
+      },
+    });
+    if (res.status !== 201) throw new Error(`create event: ${res.status} ${JSON.stringify(res.body)}`);
+    return res.body as { id: string; zones: { code: string }[] };
+  }
+
+  return { config, core, app, call, token, adminToken, createEvent, close: async () => {
+      await built.drain();
+      await core.close();
+    },
+  };
+}

@@ -1,0 +1,159 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startHarness, type Harness } from './harness';
+
+let h: Harness;
+beforeAll(async () => {
+  h = await startHarness();
+});
+afterAll(() => h.close());
+
+describe('reservation lifecycle', () => {
+  it('holds seats, prices them on the server, confirms idempotently', async () => {
+    const ev = await h.createEvent();
+    const alice = await h.token(`alice-${randomUUID()}`);
+    const held = await h.call('POST', `/v1/events/${ev.id}/reservations`, {
+      token: alice,
+      body: { seats: ['A-1-1', 'A-1-2'] },
+      headers: { 'idempotency-key': randomUUID() },
+    });
+    expect(held.status).toBe(201);
+    expect(held.body).toMatchObject({ status: 'held', zone: 'A', quantity: 2, seats: ['A-1-1', 'A-1-2'], totalCents: 18000 });
+    expect(Date.parse(held.body.expiresAt)).toBeGreaterThan(Date.now());
+
+    const avail = await h.call('GET', `/v1/events/${ev.id}/availability`);
+    expect(avail.body.zones[0]).toMatchObject({ code: 'A', capacity: 100, held: 2, sold: 0, available: 98 });
+
+    const c1 = await h.call('POST', `/v1/reservations/${held.body.id}/confirm`, { token: alice, body: { paymentRef: 'pay_1' } });
+    expect(c1.status).toBe(200);
+    expect(c1.body.status).toBe('confirmed');
+    expect(c1.body.bookingCode).toMatch(/^[0-9A-Z]{10}$/);
+    const c2 = await h.call('POST', `/v1/reservations/${held.body.id}/confirm`, { token: alice });
+    expect(c2.status).toBe(200);
+    expect(c2.body.bookingCode).toBe(c1.body.bookingCode);
+
+    const map = await h.call('GET', `/v1/events/${ev.id}/zones/A/seats`);
+    expect(map.body.slice(0, 3)).toEqual([
+      { seat: 'A-1-1', status: 'sold' },
+      { seat: 'A-1-2', status: 'sold' },
+      { seat: 'A-1-3', status: 'available' },
+    ]);
+    const cancel = await h.call('POST', `/v1/reservations/${held.body.id}/cancel`, { token: alice });
+    expect(cancel.status).toBe(409);
+
+    const [outbox] = await h.core.sql`select count(*)::int as n from outbox where key = ${held.body.id} and type = 'booking.confirmed'`;
+    expect(outbox!.n).toBe(1);
+  });
+
+  it('cancel releases seats and is idempotent; confirming a cancelled hold is 409', async () => {
+    const ev = await h.createEvent();
+    const bob = await h.token(`bob-${randomUUID()}`);
+    const held = await h.call('POST', `/v1/events/${ev.id}/reservations`, { token: bob, body: { zone: 'FLOOR', quantity: 3 } });
+    expect(held.status).toBe(201);
+    expect(held.body.seats).toEqual([]);
+    const c1 = await h.call('POST', `/v1/reservations/${held.body.id}/cancel`, { token: bob });
+    const c2 = await h.call('POST', `/v1/reservations/${held.body.id}/cancel`, { token: bob });
+    expect([c1.status, c1.body.status, c2.status, c2.body.status]).toEqual([200, 'cancelled', 200, 'cancelled']);
+    const avail = await h.call('GET', `/v1/events/${ev.id}/availability`);
+    expect(avail.body.zones[1]).toMatchObject({ code: 'FLOOR', available: 200, held: 0 });
+    const conf = await h.call('POST', `/v1/reservations/${held.body.id}/confirm`, { token: bob });
+    expect(conf.status).toBe(409);
+    // the limit counter was released too: the full limit is available again
+    const again = await h.call('POST', `/v1/events/${ev.id}/reservations`, { token: bob, body: { zone: 'FLOOR', quantity: 6 } });
+    expect(again.status).toBe(201);
+  });
+
+  it("someone else's reservation is 404, a malformed id 400", async () => {
+    const ev = await h.createEvent();
+    const owner = await h.token(`o-${randomUUID()}`);
+    const other = await h.token(`x-${randomUUID()}`);
+    const held = await h.call('POST', `/v1/events/${ev.id}/reservations`, { token: owner, body: { seats: ['A-2-1'] } });
+    for (const [m, p] of [['GET', ''], ['POST', '/confirm'], ['POST', '/cancel']] as const) {
+      const r = await h.call(m, `/v1/reservations/${held.body.id}${p}`, { token: other });
+      expect(r.status).toBe(404);
+      expect(r.body.error.code).toBe('NOT_FOUND');
+    }
+    expect((await h.call('GET', '/v1/reservations/not-a-uuid', { token: owner })).status).toBe(400);
+    const mine = await h.call('GET', '/v1/me/reservations', { token: owner });
+    expect(mine.body.reservations.map((r: { id: string }) => r.id)).toEqual([held.body.id]);
+  });
+
+  it('confirm after the hold expired is 410 and the seats stay with PostgreSQL until released', async () => {
+    const ev = await h.createEvent({ holdSeconds: 10 });
+    const u = await h.token(`u-${randomUUID()}`);
+    const held = await h.call('POST', `/v1/events/${ev.id}/reservations`, { token: u, body: { seats: ['A-3-3'] } });
+    expect(held.status).toBe(201);
+    // Move the expiry into the past, as if the buyer waited too long.
+    await h.core.sql`update reservations set expires_at = now() - interval '1 millisecond' where id = ${held.body.id}`;
+    const conf = await h.call('POST', `/v1/reservations/${held.body.id}/confirm`, { token: u });
+    expect(conf.status).toBe(410);
+    expect(conf.body.error.code).toBe('HOLD_EXPIRED');
+  });
+
+  it('rejects a hold before sales open with 409 SALES_CLOSED and writes nothing', async () => {
+    const ev = await h.createEvent({ salesOpenAt: new Date(Date.now() + 3_600_000).toISOString() });
+    const u = await h.token(`u-${randomUUID()}`);
+    const r = await h.call('POST', `/v1/events/${ev.id}/reservations`, { token: u, body: { seats: ['A-1-1'] } });
+    expect(r.status).toBe(409);
+    expect(r.body.error.code).toBe('SALES_CLOSED');
+    const [n] = await h.core.sql`select count(*)::int as n from reservations where event_id = ${ev.id}`;
+    expect(n!.n).toBe(0);
+  });
+});
+
+describe('idempotency', () => {
+  it('replays the first result, refuses the key with another body (422)', async () => {
+    const ev = await h.createEvent();
+    const u = await h.token(`u-${randomUUID()}`);
+    const key = randomUUID();
+    const first = await h.call('POST', `/v1/events/${ev.id}/reservations`, { token: u, body: { seats: ['A-5-1'] }, headers: { 'idempotency-key': key } });
+    const replay = await h.call('POST', `/v1/events/${ev.id}/reservations`, { token: u, body: { seats: ['A-5-1'] }, headers: { 'idempotency-key': key } });
+    expect(first.status).toBe(201);
+    expect(replay.status).toBe(201);
+    expect(replay.body.id).toBe(first.body.id);
+    expect(replay.headers.get('idempotent-replayed')).toBe('true');
+    const reuse = await h.call('POST', `/v1/events/${ev.id}/reservations`, { token: u, body: { seats: ['A-5-2'] }, headers: { 'idempotency-key': key } });
+    expect(reuse.status).toBe(422);
+    expect(reuse.body.error.code).toBe('IDEMPOTENCY_KEY_REUSED');
+    const [n] = await h.core.sql`select count(*)::int as n from reservations where event_id = ${ev.id}`;
+    expect(n!.n).toBe(1);
+  });
+
+  it('two requests with the same key at once execute once', async () => {
+    const ev = await h.createEvent();
+    const sub = `u-${randomUUID()}`;
+    const u = await h.token(sub);
+    const key = randomUUID();
+    const results = await Promise.all(
+      Array.from({ length: 10 }, () =>
+        h.call('POST', `/v1/events/${ev.id}/reservations`, { token: u, body: { zone: 'FLOOR', quantity: 2 }, headers: { 'idempotency-key': key } }),
+      ),
+    );
+    const ids = new Set(results.filter((r) => r.status === 201).map((r) => r.body.id));
+    expect(ids.size).toBe(1);
+    for (const r of results) expect([201, 409]).toContain(r.status);
+    const [row] = await h.core.sql`select count(*)::int as n, sum(quantity)::int as q from reservations where user_id = ${sub}`;
+    expect(row).toEqual({ n: 1, q: 2 });
+    const avail = await h.call('GET', `/v1/events/${ev.id}/availability`);
+    expect(avail.body.zones[1].held).toBe(2);
+  });
+
+  it('a replay still finds its reservation after Redis lost the event', async () => {
+    const ev = await h.createEvent();
+    const sub = `u-${randomUUID()}`;
+    const u = await h.token(sub);
+    const key = randomUUID();
+    const first = await h.call('POST', `/v1/events/${ev.id}/reservations`, { token: u, body: { seats: ['A-7-7'] }, headers: { 'idempotency-key': key } });
+    const keys = await h.core.redis.keys(`${h.config.redis.prefix}:{evt:${ev.id}}:*`);
+    await h.core.redis.del(...keys);
+    const during = await h.call('POST', `/v1/events/${ev.id}/reservations`, { token: u, body: { seats: ['A-7-7'] }, headers: { 'idempotency-key': key } });
+    expect(during.status).toBe(503);
+    expect(during.headers.get('retry-after')).toBeTruthy();
+    await h.core.loader.ensureLoaded((await h.core.catalog.get(ev.id))!);
+    const replay = await h.call('POST', `/v1/events/${ev.id}/reservations`, { token: u, body: { seats: ['A-7-7'] }, headers: { 'idempotency-key': key } });
+    expect(replay.status).toBe(201);
+    expect(replay.body.id).toBe(first.body.id);
+    const [row] = await h.core.sql`select count(*)::int as n from reservations where user_id = ${sub}`;
+    expect(row!.n).toBe(1);
+  });
+});
