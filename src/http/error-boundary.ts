@@ -29,7 +29,8 @@ export function toErrorResponse(err: unknown, c: Context, logger: Logger): Respo
   } else if (err instanceof HTTPException) {
     status = err.status;
     const code =
-      status === 413 ? 'PAYLOAD_TOO_LARGE' : status === 401 ? 'UNAUTHENTICATED' : status < 500 ? 'INVALID_REQUEST' : 'INTERNAL';
+      ({ 401: 'UNAUTHENTICATED', 413: 'PAYLOAD_TOO_LARGE', 415: 'UNSUPPORTED_MEDIA_TYPE' } as Record<number, string>)[status] ??
+      (status < 500 ? 'INVALID_REQUEST' : 'INTERNAL');
     body = { error: { code, message: status >= 500 ? 'internal error' : err.message || 'bad request' } };
   } else if (isBackendUnavailable(err)) {
     logger.warn({ err, path: c.req.path }, 'backend unavailable');
