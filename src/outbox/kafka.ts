@@ -43,3 +43,17 @@ export function kafkaReadiness(kafka: Kafka): { check: () => Promise<void>; clos
     },
   };
 }
+
+/**
+ * Creates the topic if it does not exist (a no-op otherwise), so consumers can subscribe
+ * before the first message and partitions are chosen here rather than by broker defaults.
+ */
+export async function ensureTopic(kafka: Kafka, topic: string, partitions = 3): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    await admin.createTopics({ topics: [{ topic, numPartitions: partitions }], waitForLeaders: true });
+  } finally {
+    await admin.disconnect().catch(() => {});
+  }
+}
