@@ -14,8 +14,8 @@ npx --no-install tsx src/db/migrate-cli.ts
 pids=()
 stop() { kill -TERM "${pids[@]}" 2>/dev/null || true; wait || true; }
 trap stop INT TERM
-npx --no-install tsx src/worker.ts & pids+=($!)
-npx --no-install tsx src/api.ts & pids+=($!)
+node --import tsx --import ./src/telemetry/register.ts src/worker.ts & pids+=($!)
+node --import tsx --import ./src/telemetry/register.ts src/api.ts & pids+=($!)
 # Either process exiting ends the session (and stops the other).
 set +e
 wait -n

@@ -6,6 +6,8 @@ import { EventService } from './events/service';
 import { InventoryLoader } from './inventory/loader';
 import { createRedis, type RedisClient } from './redis/client';
 import { ReservationService } from './reservations/service';
+import { metrics } from './telemetry/metrics';
+import { currentTraceHeaders } from './telemetry/trace';
 
 export type Core = {
   config: Config;
@@ -34,7 +36,17 @@ export function createCore(config: Config, logger: Logger, name: string): Core {
     logger,
   });
   const events = new EventService({ sql, redis, prefix: config.redis.prefix, catalog, loader });
-  const reservations = new ReservationService({ config, sql, redis, catalog, loader, logger });
+  const reservations = new ReservationService({
+    config,
+    sql,
+    redis,
+    catalog,
+    loader,
+    logger,
+    outboxHeaders: currentTraceHeaders,
+    onHoldOutcome: (outcome) => metrics.holdOutcomes.inc({ outcome }),
+    onBatch: (size) => metrics.groupCommitBatch.observe(size),
+  });
   return {
     config,
     logger,

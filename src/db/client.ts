@@ -1,10 +1,12 @@
 import postgres from 'postgres';
 import type { Config } from '../config/config';
+import { observePool } from './observe';
 
 export type Sql = postgres.Sql<Record<string, never>>;
 
 /** One pool per process, tuned from config; callers own its lifetime (sql.end on shutdown). */
 export function createSql(cfg: Config['db'], opts: { applicationName?: string } = {}): Sql {
+  observePool(opts.applicationName ?? 'boxoffice', cfg.max);
   return postgres(cfg.url, {
     max: cfg.max,
     idle_timeout: cfg.idleTimeoutS,

@@ -1,4 +1,5 @@
 import type { Sql } from '../db/client';
+import { dbQuery } from '../db/observe';
 import { zoneSeatLabels, type BoxEvent, type Zone } from './model';
 
 type EventRow = {
@@ -28,6 +29,10 @@ const SEAT_CHUNK = 20_000;
 
 /** Event, zones and every seat in one transaction; seats go in as arrays, not a row per trip. */
 export async function insertEvent(sql: Sql, e: BoxEvent): Promise<void> {
+  await dbQuery('insert_event', { 'boxoffice.event_id': e.id }, () => insertEventTx(sql, e));
+}
+
+async function insertEventTx(sql: Sql, e: BoxEvent): Promise<void> {
   await sql.begin(async (tx) => {
     await tx`
       insert into events (id, name, starts_at, sales_open_at, sales_close_at, hold_seconds,
@@ -59,20 +64,21 @@ export async function insertEvent(sql: Sql, e: BoxEvent): Promise<void> {
 }
 
 export async function findEvent(sql: Sql, id: string): Promise<BoxEvent | null> {
-  const [row] = await sql<EventRow[]>`select * from events where id = ${id}`;
+  const [row] = await dbQuery('find_event', { 'boxoffice.event_id': id }, () => sql<EventRow[]>`select * from events where id = ${id}`);
   if (!row) return null;
-  const zones = await sql<ZoneRow[]>`select * from zones where event_id = ${id} order by position`;
+  const zones = await dbQuery('find_zones', { 'boxoffice.event_id': id }, () =>
+    sql<ZoneRow[]>`select * from zones where event_id = ${id} order by position`);
   return toEvent(row, zones);
 }
 
 export async function listEvents(sql: Sql, opts: { onSaleOnly: boolean; limit: number }) {
-  const rows = opts.onSaleOnly
-    ? await sql<EventRow[]>`select * from events where sales_close_at > now()
-        order by sales_open_at limit ${opts.limit}`
-    : await sql<EventRow[]>`select * from events order by created_at desc limit ${opts.limit}`;
+  const rows = await dbQuery('list_events', {}, () =>
+    opts.onSaleOnly
+      ? sql<EventRow[]>`select * from events where sales_close_at > now() order by sales_open_at limit ${opts.limit}`
+      : sql<EventRow[]>`select * from events order by created_at desc limit ${opts.limit}`);
   if (!rows.length) return [];
-  const zones = await sql<ZoneRow[]>`select * from zones where event_id = any(${rows.map((r) => r.id)}::uuid[])
-    order by event_id, position`;
+  const zones = await dbQuery('list_zones', {}, () =>
+    sql<ZoneRow[]>`select * from zones where event_id = any(${rows.map((r) => r.id)}::uuid[]) order by event_id, position`);
   return rows.map((r) => toEvent(r, zones.filter((z) => z.event_id === r.id)));
 }
 

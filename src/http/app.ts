@@ -1,6 +1,7 @@
 import { OpenAPIHono } from '@hono/zod-openapi';
 import { bodyLimit } from 'hono/body-limit';
 import { requestId } from 'hono/request-id';
+import { matchedRoutes } from 'hono/route';
 import type { Core } from '../core';
 import { eventRoutes } from '../events/routes';
 import { exportRoutes } from '../exports/routes';
@@ -9,6 +10,10 @@ import { reservationRoutes } from '../reservations/routes';
 import { AppError, Errors } from '../shared/errors';
 import type { AuthEnv } from './auth';
 import { toErrorResponse } from './error-boundary';
+import { docsRoutes } from './docs';
+import { metrics, registry } from '../telemetry/metrics';
+import { requestContext } from '../telemetry/request-context';
+import { trace } from '../telemetry/trace';
 
 export type AppDeps = {
   core: Core;
@@ -35,6 +40,20 @@ export function createApp(d: AppDeps): BoxofficeApp {
   });
 
   app.use(requestId());
+  // Request id on every log line of the request, a span named by route, one latency sample.
+  app.use(async (c, next) => {
+    const started = performance.now();
+    await requestContext.run({ requestId: c.get('requestId') }, () =>
+      trace(`HTTP ${c.req.method}`, { 'http.request.method': c.req.method, 'url.path': c.req.path }, next),
+    );
+    // Route templates keep the label set bounded; anything unrouted shares one label.
+    const last = matchedRoutes(c).at(-1);
+    const route = last && last.method !== 'ALL' ? last.path : 'unmatched';
+    metrics.httpDuration.observe(
+      { method: c.req.method, route, status: String(c.res.status) },
+      (performance.now() - started) / 1000,
+    );
+  });
   app.use(
     '/v1/*',
     bodyLimit({
@@ -46,6 +65,7 @@ export function createApp(d: AppDeps): BoxofficeApp {
   );
 
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
+  app.get('/metrics', async (c) => c.body(await registry.metrics(), 200, { 'content-type': registry.contentType }));
   app.get('/readyz', async (c) => {
     const entries = await Promise.all(
       Object.entries(d.readiness).map(async ([name, check]) => {
@@ -69,6 +89,7 @@ export function createApp(d: AppDeps): BoxofficeApp {
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' });
   app.doc31('/openapi.json', { openapi: '3.1.0', info: { title: 'boxoffice', version: '1' } });
+  docsRoutes(app);
 
   app.notFound((c) => toErrorResponse(Errors.notFound('route'), c, logger));
   app.onError((err, c) => toErrorResponse(err, c, logger));

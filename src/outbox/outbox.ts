@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Sql } from '../db/client';
+import { dbQuery } from '../db/observe';
 import { reservationJson, type Reservation } from '../reservations/model';
 
 export type BookingEventType = 'booking.confirmed' | 'booking.cancelled' | 'booking.expired';
@@ -22,8 +23,8 @@ export async function enqueueBookingEvents(
     const id = randomUUID();
     return { id, key: r.id, payload: { id, type, occurredAt, reservation: reservationJson(r) } };
   });
-  await tx`
+  await dbQuery('outbox_insert', { 'boxoffice.batch_size': messages.length, 'messaging.message.type': type }, () => tx`
     insert into outbox (message_id, topic, key, type, payload, headers)
     select m.id, ${topic}, m.key, ${type}, m.payload, ${tx.json(headers)}
-    from jsonb_to_recordset(${tx.json(messages)}) as m(id uuid, key text, payload jsonb)`;
+    from jsonb_to_recordset(${tx.json(messages)}) as m(id uuid, key text, payload jsonb)`);
 }

@@ -1,4 +1,5 @@
-import { Redis } from 'ioredis';
+import { Redis, type Command } from 'ioredis';
+import { metrics } from '../telemetry/metrics';
 import type { Config } from '../config/config';
 import { loadScripts, type Scripts } from './scripts';
 
@@ -17,5 +18,12 @@ export function createRedis(cfg: Config['redis'], opts: { lazy?: boolean } = {})
     lazyConnect: opts.lazy ?? false,
   });
   loadScripts(redis);
+  // One latency sample per command, taken where ioredis sends it (auto-pipelining included).
+  const send = redis.sendCommand.bind(redis);
+  redis.sendCommand = ((command: Command, stream?: unknown) => {
+    const end = metrics.redisDuration.startTimer({ command: command.name });
+    command.promise.then(() => end(), () => end());
+    return send(command, stream as never);
+  }) as typeof redis.sendCommand;
   return redis as RedisClient;
 }

@@ -27,3 +27,25 @@ export function eventKeys(prefix: string, eventId: string) {
 }
 
 export const idemField = (userId: string, key: string) => `${userId}\u0000${key}`;
+
+export type QueueKeys = ReturnType<typeof queueKeys>;
+
+/** The waiting room of one event: same hash tag as its inventory, so one slot per event. */
+export function queueKeys(prefix: string, eventId: string) {
+  const base = `${prefix}:{evt:${eventId}}:q`;
+  return {
+    /** hash open, rate, paused, since, base, count, admitted, issued, lobby, shuffled, skipped */
+    state: `${base}:state`,
+    /** list of user ids who joined before opening, in join order (deleted by the shuffle) */
+    lobby: `${base}:lobby`,
+    /** list: element n-1 is the user id holding ticket number n */
+    order: `${base}:order`,
+    /** hash userId -> "0" (lobby) | "n" (waiting) | "n|a|<ms>" (admitted at) | "n|s" (skipped) */
+    users: `${base}:users`,
+    /** hash userId -> when (ms, Redis clock) the holder was last seen */
+    seen: `${base}:seen`,
+  };
+}
+
+/** Sorted set eventId -> salesCloseAt (ms): waiting rooms a worker's admission ticker drives. */
+export const queueIndexKey = (prefix: string) => `${prefix}:queue:active`;

@@ -1,7 +1,10 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
+import type { Attributes } from '@opentelemetry/api';
 import type { Redis } from 'ioredis';
+import { metrics } from '../telemetry/metrics';
+import { trace } from '../telemetry/trace';
 
 const LUA_DIR = fileURLToPath(new URL('../../lua/', import.meta.url));
 const FILE = /^([a-z][a-zA-Z]*)-(\d+)\.lua$/;
@@ -25,9 +28,22 @@ export type ScriptName = string;
 export type Scripts = Record<`bo_${string}`, (...keysAndArgs: (string | number)[]) => Promise<unknown>>;
 
 /** Runs lua/<name>-N.lua by SHA (EVAL on NOSCRIPT); checks the key count against the file name. */
-export function runScript(redis: Redis, name: ScriptName, keys: string[], args: (string | number)[]): Promise<unknown> {
+export async function runScript(
+  redis: Redis,
+  name: ScriptName,
+  keys: string[],
+  args: (string | number)[],
+  attributes: Attributes = {},
+): Promise<unknown> {
   if (keys.length !== scriptKeyCount(name)) throw new Error(`lua/${name}: expected ${scriptKeyCount(name)} keys, got ${keys.length}`);
-  return (redis as unknown as Scripts)[`bo_${name}`]!(...keys, ...args);
+  const end = metrics.luaDuration.startTimer({ script: name });
+  try {
+    return await trace(`redis.lua.${name}`, { 'db.system': 'redis', ...attributes }, () =>
+      (redis as unknown as Scripts)[`bo_${name}`]!(...keys, ...args),
+    );
+  } finally {
+    end();
+  }
 }
 
 /**

@@ -1,5 +1,6 @@
 import type { Sql } from '../db/client';
 import type { FlushResult } from '../db/group-commit';
+import { dbQuery } from '../db/observe';
 import type { Reservation, ReservationStatus } from './model';
 
 export type NewHold = {
@@ -83,6 +84,10 @@ export async function insertHolds(sql: Sql, holds: NewHold[]): Promise<FlushResu
 }
 
 function insertMany(sql: Sql, holds: NewHold[]) {
+  return dbQuery('insert_holds', { 'boxoffice.batch_size': holds.length }, () => insertManyQuery(sql, holds));
+}
+
+function insertManyQuery(sql: Sql, holds: NewHold[]) {
   const seatRows = holds.flatMap((h) => h.seats.map((s) => [h.id, h.eventId, s] as const));
   return sql`
     with r as (
@@ -116,19 +121,20 @@ function asConflict(err: unknown): Error {
 }
 
 export async function findReservation(sql: Sql, id: string): Promise<Reservation | null> {
-  const [row] = await sql<Row[]>`select r.*, ${SEATS(sql)} from reservations r where r.id = ${id}`;
+  const [row] = await dbQuery('find_reservation', { 'boxoffice.reservation_id': id }, () =>
+    sql<Row[]>`select r.*, ${SEATS(sql)} from reservations r where r.id = ${id}`);
   return row ? toReservation(row) : null;
 }
 
 export async function findByIdempotencyKey(sql: Sql, userId: string, key: string) {
-  const [row] = await sql<Row[]>`select r.*, ${SEATS(sql)} from reservations r
-    where r.user_id = ${userId} and r.idempotency_key = ${key}`;
+  const [row] = await dbQuery('find_by_idempotency_key', {}, () => sql<Row[]>`select r.*, ${SEATS(sql)} from reservations r
+    where r.user_id = ${userId} and r.idempotency_key = ${key}`);
   return row ? toReservation(row) : null;
 }
 
 export async function listForUser(sql: Sql, userId: string, limit: number) {
-  const rows = await sql<Row[]>`select r.*, ${SEATS(sql)} from reservations r
-    where r.user_id = ${userId} order by r.created_at desc limit ${limit}`;
+  const rows = await dbQuery('list_for_user', {}, () => sql<Row[]>`select r.*, ${SEATS(sql)} from reservations r
+    where r.user_id = ${userId} order by r.created_at desc limit ${limit}`);
   return rows.map(toReservation);
 }
 
@@ -137,11 +143,11 @@ export async function markConfirmed(
   sql: Sql,
   a: { id: string; userId: string; bookingCode: string; paymentRef: string | null },
 ): Promise<Reservation | null> {
-  const [row] = await sql<Row[]>`
+  const [row] = await dbQuery('mark_confirmed', { 'boxoffice.reservation_id': a.id }, () => sql<Row[]>`
     update reservations r set status = 'confirmed', confirmed_at = now(),
       booking_code = ${a.bookingCode}, payment_ref = ${a.paymentRef}
     where r.id = ${a.id} and r.user_id = ${a.userId} and r.status = 'held' and r.expires_at > now()
-    returning r.*, ${SEATS(sql)}`;
+    returning r.*, ${SEATS(sql)}`);
   return row ? toReservation(row) : null;
 }
 
@@ -150,12 +156,13 @@ export async function markReleased(
   sql: Sql,
   a: { id: string; userId: string; status: 'cancelled' },
 ): Promise<Reservation | null> {
-  const [row] = await sql<Row[]>`
+  const [row] = await dbQuery('mark_cancelled', { 'boxoffice.reservation_id': a.id }, () => sql<Row[]>`
     update reservations r set status = ${a.status}, cancelled_at = now()
     where r.id = ${a.id} and r.user_id = ${a.userId} and r.status = 'held'
-    returning r.*, ${SEATS(sql)}`;
+    returning r.*, ${SEATS(sql)}`);
   if (!row) return null;
-  await sql`update reservation_seats set live = false where reservation_id = ${a.id}`;
+  await dbQuery('release_seats', { 'boxoffice.reservation_id': a.id }, () =>
+    sql`update reservation_seats set live = false where reservation_id = ${a.id}`);
   return toReservation(row);
 }
 
@@ -164,7 +171,7 @@ export async function markReleased(
  * workers run at once, and the status condition makes confirm and expiry mutually exclusive.
  */
 export async function expireDue(sql: Sql, limit: number): Promise<Reservation[]> {
-  const rows = await sql<Row[]>`
+  const rows = await dbQuery('expire_due', { 'boxoffice.limit': limit }, () => sql<Row[]>`
     with due as (
       select id from reservations
       where status = 'held' and expires_at <= now()
@@ -173,23 +180,24 @@ export async function expireDue(sql: Sql, limit: number): Promise<Reservation[]>
     )
     update reservations r set status = 'expired', expired_at = now()
     from due where r.id = due.id and r.status = 'held'
-    returning r.*, ${SEATS(sql)}`;
+    returning r.*, ${SEATS(sql)}`);
   if (rows.length) {
-    await sql`update reservation_seats set live = false
-      where reservation_id = any(${rows.map((r) => r.id)}::uuid[])`;
+    await dbQuery('release_seats', { 'boxoffice.batch_size': rows.length }, () => sql`update reservation_seats set live = false
+      where reservation_id = any(${rows.map((r) => r.id)}::uuid[])`);
   }
   return rows.map(toReservation);
 }
 
 /** Live reservations of one event, for rebuilding its Redis state. */
 export async function liveForEvent(sql: Sql, eventId: string) {
-  const rows = await sql<Row[]>`select r.*, ${SEATS(sql)} from reservations r
-    where r.event_id = ${eventId} and r.status in ('held', 'confirmed')`;
+  const rows = await dbQuery('live_for_event', { 'boxoffice.event_id': eventId }, () => sql<Row[]>`select r.*, ${SEATS(sql)} from reservations r
+    where r.event_id = ${eventId} and r.status in ('held', 'confirmed')`);
   return rows.map(toReservation);
 }
 
 /** Every idempotency record of an event, so replays keep working after Redis loses data. */
 export async function idempotencyForEvent(sql: Sql, eventId: string) {
-  return sql<{ id: string; user_id: string; idempotency_key: string; request_hash: string }[]>`
-    select id, user_id, idempotency_key, request_hash from reservations where event_id = ${eventId}`;
+  return dbQuery('idempotency_for_event', { 'boxoffice.event_id': eventId }, () =>
+    sql<{ id: string; user_id: string; idempotency_key: string; request_hash: string }[]>`
+    select id, user_id, idempotency_key, request_hash from reservations where event_id = ${eventId}`);
 }
