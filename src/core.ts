@@ -25,7 +25,9 @@ export type Core = {
 /** The modules both entry points (api, worker) are built from; no connection is global. */
 export function createCore(config: Config, logger: Logger, name: string): Core {
   const sql = createSql(config.db, { applicationName: `boxoffice-${name}` });
-  const redis = createRedis(config.redis);
+  const redis = createRedis(config.redis, {
+    onError: (err) => logger.warn({ err: err.message }, 'redis connection error'),
+  });
   const catalog = new EventCatalog(sql);
   const loader = new InventoryLoader({
     sql,

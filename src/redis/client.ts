@@ -6,7 +6,10 @@ import { loadScripts, type Scripts } from './scripts';
 export type RedisClient = Redis & Scripts;
 
 /** ioredis with auto-pipelining and bounded timeouts; every Lua script registered once. */
-export function createRedis(cfg: Config['redis'], opts: { lazy?: boolean } = {}): RedisClient {
+export function createRedis(
+  cfg: Config['redis'],
+  opts: { lazy?: boolean; onError?: (err: Error) => void } = {},
+): RedisClient {
   const redis = new Redis(cfg.url, {
     enableAutoPipelining: true,
     commandTimeout: cfg.commandTimeoutMs,
@@ -16,6 +19,13 @@ export function createRedis(cfg: Config['redis'], opts: { lazy?: boolean } = {})
     enableOfflineQueue: true,
     retryStrategy: (times) => Math.min(times * 100, 2_000),
     lazyConnect: opts.lazy ?? false,
+  });
+  // Connection errors surface as 503s and in /readyz; this only keeps them off stderr.
+  let lastReport = 0;
+  redis.on('error', (err: Error) => {
+    if (Date.now() - lastReport < 5_000) return;
+    lastReport = Date.now();
+    opts.onError?.(err);
   });
   loadScripts(redis);
   // One latency sample per command, taken where ioredis sends it (auto-pipelining included).
