@@ -14,8 +14,8 @@ npx --no-install tsx src/db/migrate-cli.ts
 pids=()
 stop() { kill -TERM "${pids[@]}" 2>/dev/null || true; wait || true; }
 trap stop INT TERM
-node --import tsx --import ./src/telemetry/register.ts src/worker.ts & pids+=($!)
-node --import tsx --import ./src/telemetry/register.ts src/api.ts & pids+=($!)
+node --inspect-port=127.0.0.1:9230 --import tsx --import ./src/telemetry/register.ts src/worker.ts & pids+=($!)
+node --inspect-port=127.0.0.1:9229 --import tsx --import ./src/telemetry/register.ts src/api.ts & pids+=($!)
 # Either process exiting ends the session (and stops the other).
 set +e
 wait -n
