@@ -35,6 +35,7 @@ export async function reserveScript(
     'reserve',
     [k.meta, k.holds, k.users, k.idem, k.zoneSeats(a.zone), k.zoneCounts(a.zone)],
     [a.now, a.reservationId, a.userId, a.idemField, a.requestHash, a.zone, a.quantity, ...a.seats],
+    { 'boxoffice.reservation_id': a.reservationId, 'boxoffice.zone': a.zone },
   )) as [number, ...(string | number)[]];
   switch (r[0]) {
     case 1: return { kind: 'held' };
@@ -64,6 +65,7 @@ export async function releaseScript(
       'release',
       [k.meta, k.holds, k.users, k.idem, k.zoneSeats(a.zone), k.zoneCounts(a.zone)],
       [a.reservationId, a.forgetIdemField ?? ''],
+      { 'boxoffice.reservation_id': a.reservationId },
     ),
   );
   const outcome = ({ 1: 'released', 0: 'absent', [-1]: 'not-loaded', [-2]: 'sold' } as const)[r];
@@ -85,6 +87,7 @@ export async function sellScript(
       'sell',
       [k.meta, k.holds, k.users, k.zoneSeats(a.zone), k.zoneCounts(a.zone)],
       [a.reservationId],
+      { 'boxoffice.reservation_id': a.reservationId },
     ),
   );
   const outcome = ({ 1: 'sold', 0: 'already-sold', [-1]: 'not-loaded', [-3]: 'missing' } as const)[r];
