@@ -50,6 +50,15 @@ const schema = z.object({
   RELEASE_INTERVAL_MS: int(2_000, 50),
   RELEASE_BATCH: int(500, 1, 10_000),
   RECONCILE_INTERVAL_MS: int(60_000, 1_000),
+  RECONCILE_ORPHAN_GRACE_MS: int(30_000, 1_000),
+  RECONCILE_LOOKBACK_MS: int(2 * 86_400_000, 0),
+  WORKER_METRICS_PORT: int(9464, 0, 65535),
+
+  RELAY_BATCH_SIZE: int(500, 1, 10_000),
+  RELAY_LINGER_MS: int(5, 0, 1_000),
+  RELAY_POLL_MS: int(2_000, 50),
+  RELAY_BACKOFF_MAX_MS: int(10_000, 100),
+  NOTIFICATIONS_GROUP_ID: z.string().min(1).default('boxoffice-notifications'),
 });
 
 export type Config = {
@@ -78,7 +87,16 @@ export type Config = {
   groupCommit: { maxBatch: number; concurrency: number };
   rebuild: { lockMs: number; quiesceMs: number };
   idempotencyWaitMs: number;
-  worker: { releaseIntervalMs: number; releaseBatch: number; reconcileIntervalMs: number };
+  worker: {
+    releaseIntervalMs: number;
+    releaseBatch: number;
+    reconcileIntervalMs: number;
+    orphanGraceMs: number;
+    closedLookbackMs: number;
+    metricsPort: number;
+  };
+  relay: { batchSize: number; lingerMs: number; pollMs: number; backoffMaxMs: number };
+  notificationsGroupId: string;
 };
 
 export class ConfigError extends Error {
@@ -109,6 +127,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const jwtSecret = secret('JWT_SECRET', DEV_JWT_SECRET);
   const queueSecret = secret('QUEUE_SECRET', DEV_QUEUE_SECRET);
   if (jwtSecret === queueSecret) problems.push('QUEUE_SECRET: must differ from JWT_SECRET');
+  if (e.REBUILD_QUIESCE_MS <= e.PG_STATEMENT_TIMEOUT_MS) {
+    problems.push('REBUILD_QUIESCE_MS: must exceed PG_STATEMENT_TIMEOUT_MS (a rebuild waits out in-flight writes)');
+  }
+  if (e.RECONCILE_ORPHAN_GRACE_MS <= e.PG_STATEMENT_TIMEOUT_MS) {
+    problems.push('RECONCILE_ORPHAN_GRACE_MS: must exceed PG_STATEMENT_TIMEOUT_MS');
+  }
   if (problems.length) throw new ConfigError(problems);
 
   return {
@@ -149,6 +173,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       releaseIntervalMs: e.RELEASE_INTERVAL_MS,
       releaseBatch: e.RELEASE_BATCH,
       reconcileIntervalMs: e.RECONCILE_INTERVAL_MS,
+      orphanGraceMs: e.RECONCILE_ORPHAN_GRACE_MS,
+      closedLookbackMs: e.RECONCILE_LOOKBACK_MS,
+      metricsPort: e.WORKER_METRICS_PORT,
     },
+    relay: {
+      batchSize: e.RELAY_BATCH_SIZE,
+      lingerMs: e.RELAY_LINGER_MS,
+      pollMs: e.RELAY_POLL_MS,
+      backoffMaxMs: e.RELAY_BACKOFF_MAX_MS,
+    },
+    notificationsGroupId: e.NOTIFICATIONS_GROUP_ID,
   };
 }

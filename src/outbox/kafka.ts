@@ -1,9 +1,14 @@
-import { Kafka, logLevel, type Admin } from 'kafkajs';
+import { Kafka, logLevel, type Admin, type KafkaConfig } from 'kafkajs';
 import type { Logger } from 'pino';
 import type { Config } from '../config/config';
 
 /** kafkajs logs through pino, at warn and above, so a broker restart is not a wall of errors. */
-export function createKafka(cfg: Config['kafka'], logger: Logger, clientId = cfg.clientId): Kafka {
+export function createKafka(
+  cfg: Config['kafka'],
+  logger: Logger,
+  clientId = cfg.clientId,
+  overrides: Partial<Pick<KafkaConfig, 'retry' | 'connectionTimeout' | 'requestTimeout'>> = {},
+): Kafka {
   const log = logger.child({ component: 'kafkajs' });
   return new Kafka({
     clientId,
@@ -12,11 +17,13 @@ export function createKafka(cfg: Config['kafka'], logger: Logger, clientId = cfg
     requestTimeout: 10_000,
     retry: { initialRetryTime: 200, retries: 8, maxRetryTime: 5_000 },
     logLevel: logLevel.WARN,
-    logCreator: () => ({ level, log: entry }) => {
-      const { message, ...extra } = entry.log;
+    // kafkajs hands each entry as { namespace, level, label, log: { message, ...extra } }.
+    logCreator: () => ({ namespace, level, log: entry }) => {
+      const { message, ...extra } = { ...entry, namespace };
       if (level <= logLevel.ERROR) log.warn(extra, message);
       else log.debug(extra, message);
     },
+    ...overrides,
   });
 }
 

@@ -1,7 +1,9 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CompressionTypes, type Kafka, type Message, type Producer } from 'kafkajs';
 import type { Logger } from 'pino';
+import type { Config } from '../config/config';
 import type { Sql } from '../db/client';
+import { createKafka } from './kafka';
 
 export type RelayOptions = {
   sql: Sql;
@@ -22,6 +24,15 @@ export type RelayOptions = {
   onPublished?: (rows: PublishedRow[], sendMs: number) => void;
   onError?: (err: unknown, consecutiveFailures: number) => void;
 };
+
+/**
+ * The relay's Kafka client fails a send within a few seconds while the broker is away
+ * (kafkajs's connection retries otherwise stretch to half a minute, holding the batch's
+ * transaction open); the relay's own backoff then decides when to try again.
+ */
+export function createRelayKafka(cfg: Config['kafka'], logger: Logger, clientId = `${cfg.clientId}-relay`): Kafka {
+  return createKafka(cfg, logger, clientId, { retry: { retries: 2, initialRetryTime: 100, maxRetryTime: 1_000 } });
+}
 
 export type PublishedRow = { messageId: string; key: string; topic: string; createdAt: Date };
 
@@ -197,8 +208,8 @@ export class OutboxRelay {
         idempotent: true,
         // Idempotence keeps order only with bounded in-flight requests; one batch is in flight anyway.
         maxInFlightRequests: 1,
-        // Fail a batch within seconds while the broker is away; the relay's own backoff takes over.
-        retry: { retries: 3, initialRetryTime: 100, maxRetryTime: 1_000 },
+        // Bounded like the client's (see createRelayKafka): the relay's backoff takes over.
+        retry: { retries: 2, initialRetryTime: 100, maxRetryTime: 1_000 },
       });
       try {
         await p.connect();

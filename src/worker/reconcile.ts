@@ -67,7 +67,7 @@ export class Reconciler {
       order by sales_close_at`;
     const stats: ReconcileStats = { events: 0, freed: 0, sold: 0, rebuilt: 0, suspects: 0 };
     const seen = new Map<string, number>();
-    for (const { id } of events) {
+    for (const id of await this.loaded(events.map((e) => e.id))) {
       if (signal?.aborted) break;
       try {
         await this.reconcileEvent(id, stats, seen);
@@ -86,8 +86,6 @@ export class Reconciler {
   private async reconcileEvent(eventId: string, stats: ReconcileStats, seen: Map<string, number>) {
     const { redis, sql } = this.d;
     const k = eventKeys(this.d.prefix, eventId);
-    // Not loaded here: the loader rebuilds it from PostgreSQL before it serves again.
-    if (!(await redis.exists(k.meta))) return;
     stats.events++;
 
     // Redis first, then PostgreSQL: every flow writes Redis before PostgreSQL on the way in
@@ -138,6 +136,20 @@ export class Reconciler {
       stats.rebuilt++;
       await this.rebuild(k, eventId);
     }
+  }
+
+  /**
+   * Events loaded in Redis (one pipelined EXISTS per event). One that is not loaded needs
+   * nothing: the loader rebuilds it from PostgreSQL before it serves again.
+   */
+  private async loaded(ids: string[]): Promise<string[]> {
+    const out: string[] = [];
+    for (let i = 0; i < ids.length; i += 1_000) {
+      const chunk = ids.slice(i, i + 1_000);
+      const exists = await Promise.all(chunk.map((id) => this.d.redis.exists(eventKeys(this.d.prefix, id).meta)));
+      out.push(...chunk.filter((_, j) => exists[j] === 1));
+    }
+    return out;
   }
 
   /** Re-checks atomically in Redis (meta still there, hold absent), then in PostgreSQL. */

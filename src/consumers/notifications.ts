@@ -1,0 +1,39 @@
+// Standalone downstream consumer (npm run consumer:notifications): reads booking.events in
+// its own consumer group and "notifies" buyers, each message once.
+import { loadConfigOrExit } from '../config/load';
+import { createSql } from '../db/client';
+import { createKafka, ensureTopic } from '../outbox/kafka';
+import { createLogger } from '../shared/logger';
+import { onShutdown } from '../shared/shutdown';
+import { DedupingConsumer } from './dedupe';
+import { notificationHandler } from './notifier';
+
+const config = loadConfigOrExit();
+const GROUP = config.notificationsGroupId;
+const logger = createLogger(config.logLevel, 'consumer-notifications');
+const sql = createSql({ ...config.db, max: 2 }, { applicationName: 'boxoffice-notifications' });
+const kafka = createKafka(config.kafka, logger, `${config.kafka.clientId}-notifications`);
+const consumer = new DedupingConsumer({
+  kafka,
+  sql,
+  logger,
+  name: GROUP,
+  topic: config.kafka.topic,
+  handle: notificationHandler(logger),
+});
+
+try {
+  // Best effort: in development the topic may not exist yet; in production it usually does.
+  await ensureTopic(kafka, config.kafka.topic).catch((err) => logger.warn({ err }, 'could not ensure topic'));
+  await consumer.start();
+  logger.info({ topic: config.kafka.topic, group: GROUP }, 'notifications consumer started');
+} catch (err) {
+  logger.fatal({ err }, 'notifications consumer failed to start');
+  await sql.end({ timeout: 5 }).catch(() => {});
+  process.exit(1);
+}
+
+onShutdown(logger, config.shutdownTimeoutMs, async () => {
+  await consumer.stop();
+  await sql.end({ timeout: 5 });
+});
