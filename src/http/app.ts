@@ -7,6 +7,7 @@ import { eventRoutes } from '../events/routes';
 import { exportRoutes } from '../exports/routes';
 import { queueRoutes } from '../queue/routes';
 import { reservationRoutes } from '../reservations/routes';
+import { webRoutes } from '../web/routes';
 import { AppError, Errors } from '../shared/errors';
 import type { AuthEnv } from './auth';
 import { toErrorResponse } from './error-boundary';
@@ -86,6 +87,7 @@ export function createApp(d: AppDeps): BoxofficeApp {
   reservationRoutes(app, d.core.reservations, config.jwtSecret);
   const queue = queueRoutes(app, d.core);
   exportRoutes(app, d.core);
+  webRoutes(app, d.core);
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' });
   app.doc31('/openapi.json', { openapi: '3.1.0', info: { title: 'boxoffice', version: '1' } });
