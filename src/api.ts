@@ -27,9 +27,13 @@ const { app, drain } = createApp({
 const server = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, (info) => {
   logger.info({ url: `http://${config.host}:${info.port}/` }, `boxoffice api listening on http://${config.host}:${info.port}/`);
 }) as Server;
-// Long-lived SSE streams: no overall request timeout at the socket level (routes other than
-// the stream get one from middleware); idle keep-alive sockets and slow headers are bounded.
-server.requestTimeout = 0;
+// Long-lived SSE streams: no socket inactivity (write) timeout, since a stream may be quiet
+// between pings. requestTimeout bounds only receiving a request (slow bodies), never a
+// streamed response; handlers other than the stream get their own timeout from middleware.
+// Idle keep-alive sockets and slow headers are bounded; keep-alive outlives a typical
+// load balancer's idle timeout (60 s) so the balancer, not us, closes idle connections.
+server.timeout = 0;
+server.requestTimeout = config.requestTimeoutMs;
 server.keepAliveTimeout = 65_000;
 server.headersTimeout = 66_000;
 

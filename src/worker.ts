@@ -7,6 +7,7 @@ import { onShutdown } from './shared/shutdown';
 import { Reconciler } from './worker/reconcile';
 import { releaseExpired } from './worker/release';
 import { JobRunner } from './worker/runner';
+import { admissionJob } from './queue/ticker';
 import { serveMetrics } from './telemetry/serve-metrics';
 import { liveSources, metrics } from './telemetry/metrics';
 
@@ -42,7 +43,9 @@ const reconciler = new Reconciler({
   orphanGraceMs: config.worker.orphanGraceMs,
   closedLookbackMs: config.worker.closedLookbackMs,
 });
+const admission = admissionJob(core);
 const jobs = new JobRunner(logger)
+  .every('admission', admission.intervalMs, admission.run)
   .every('seat-release', config.worker.releaseIntervalMs, (signal) =>
     releaseExpired(
       {

@@ -19,6 +19,8 @@ export async function startHarness(env: Record<string, string> = {}) {
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
     REBUILD_QUIESCE_MS: '300',
     PG_STATEMENT_TIMEOUT_MS: '250',
+    // Test files tune the waiting room through process.env before starting their stack.
+    ...Object.fromEntries(Object.entries(process.env).filter(([k]) => k.startsWith('QUEUE_'))),
     ...env,
   } as NodeJS.ProcessEnv);
   const logger = createLogger(config.logLevel, 'test');

@@ -59,6 +59,13 @@ const schema = z.object({
   RELAY_POLL_MS: int(2_000, 50),
   RELAY_BACKOFF_MAX_MS: int(10_000, 100),
   NOTIFICATIONS_GROUP_ID: z.string().min(1).default('boxoffice-notifications'),
+
+  QUEUE_TICK_MS: int(200, 20, 5_000),
+  QUEUE_IDLE_SKIP_SECONDS: int(60, 1, 86_400),
+  QUEUE_PING_SECONDS: int(15, 1, 300),
+  QUEUE_RETRY_MS: int(2_000, 100, 60_000),
+  QUEUE_ETA_WINDOW_SECONDS: int(10, 1, 600),
+  QUEUE_MAX_SCAN: int(10_000, 100, 1_000_000),
 });
 
 export type Config = {
@@ -97,6 +104,19 @@ export type Config = {
   };
   relay: { batchSize: number; lingerMs: number; pollMs: number; backoffMaxMs: number };
   notificationsGroupId: string;
+  queue: {
+    /** How often each process advances admission and pushes to its streams. */
+    tickMs: number;
+    /** A ticket holder not seen (no stream, no poll) for this long is skipped when reached. */
+    idleSkipMs: number;
+    pingMs: number;
+    /** `retry:` hint sent when a stream opens and when it is drained on shutdown. */
+    retryMs: number;
+    /** Window over which each process measures the admission rate for ETAs. */
+    etaWindowMs: number;
+    /** Most tickets one script call passes over (bounds how long it blocks Redis). */
+    maxScan: number;
+  };
 };
 
 export class ConfigError extends Error {
@@ -184,5 +204,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       backoffMaxMs: e.RELAY_BACKOFF_MAX_MS,
     },
     notificationsGroupId: e.NOTIFICATIONS_GROUP_ID,
+    queue: {
+      tickMs: e.QUEUE_TICK_MS,
+      idleSkipMs: e.QUEUE_IDLE_SKIP_SECONDS * 1000,
+      pingMs: e.QUEUE_PING_SECONDS * 1000,
+      retryMs: e.QUEUE_RETRY_MS,
+      etaWindowMs: e.QUEUE_ETA_WINDOW_SECONDS * 1000,
+      maxScan: e.QUEUE_MAX_SCAN,
+    },
   };
 }

@@ -1,6 +1,8 @@
 import { OpenAPIHono } from '@hono/zod-openapi';
 import { bodyLimit } from 'hono/body-limit';
+import { HTTPException } from 'hono/http-exception';
 import { requestId } from 'hono/request-id';
+import { timeout } from 'hono/timeout';
 import { matchedRoutes } from 'hono/route';
 import type { Core } from '../core';
 import { eventRoutes } from '../events/routes';
@@ -64,6 +66,11 @@ export function createApp(d: AppDeps): BoxofficeApp {
       },
     }),
   );
+
+  // Every route answers within REQUEST_TIMEOUT_MS, except the SSE stream, which lives on.
+  // (A streamed body, like an export, is past its handler already and is not cut.)
+  const bounded = timeout(config.requestTimeoutMs, () => new HTTPException(503, { message: 'request timed out' }));
+  app.use('/v1/*', (c, next) => (c.req.path.endsWith('/queue/stream') ? next() : bounded(c, next)));
 
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
   app.get('/metrics', async (c) => c.body(await registry.metrics(), 200, { 'content-type': registry.contentType }));

@@ -29,9 +29,11 @@ export function toErrorResponse(err: unknown, c: Context, logger: Logger): Respo
   } else if (err instanceof HTTPException) {
     status = err.status;
     const code =
-      ({ 401: 'UNAUTHENTICATED', 413: 'PAYLOAD_TOO_LARGE', 415: 'UNSUPPORTED_MEDIA_TYPE' } as Record<number, string>)[status] ??
+      ({ 401: 'UNAUTHENTICATED', 413: 'PAYLOAD_TOO_LARGE', 415: 'UNSUPPORTED_MEDIA_TYPE', 503: 'UNAVAILABLE' } as Record<number, string>)[status] ??
       (status < 500 ? 'INVALID_REQUEST' : 'INTERNAL');
-    body = { error: { code, message: status >= 500 ? 'internal error' : err.message || 'bad request' } };
+    const safe = status < 500 || status === 503;
+    body = { error: { code, message: safe ? err.message || 'bad request' : 'internal error' } };
+    if (status === 503) headers = { 'Retry-After': '1' };
   } else if (isBackendUnavailable(err)) {
     logger.warn({ err, path: c.req.path }, 'backend unavailable');
     status = 503;

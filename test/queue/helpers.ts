@@ -1,0 +1,103 @@
+import { serve } from '@hono/node-server';
+import { EventSource } from 'eventsource';
+import type { Server } from 'node:http';
+
+/** A real HTTP server on an ephemeral port. */
+export function listen(fetch: (req: Request) => Response | Promise<Response>): Promise<{ url: string; server: Server; close(): Promise<void> }> {
+  return new Promise((resolve) => {
+    const server = serve({ fetch, port: 0, hostname: '127.0.0.1' }, (info) => {
+      resolve({
+        url: `http://127.0.0.1:${info.port}`,
+        server,
+        close: () =>
+          new Promise<void>((r) => {
+            server.closeAllConnections();
+            server.close(() => r());
+          }),
+      });
+    }) as Server;
+  });
+}
+
+export type Received = { type: string; id: string; data: any; at: number };
+
+/** A browser-style EventSource on a ticket's stream, recording every event it gets. */
+export function watch(url: string) {
+  const events: Received[] = [];
+  const es = new EventSource(url);
+  let opens = 0;
+  let resolveAdmitted!: (r: Received) => void;
+  const admitted = new Promise<Received>((r) => (resolveAdmitted = r));
+  const record = (type: string) => (e: MessageEvent) => {
+    const r = { type, id: e.lastEventId, data: JSON.parse(e.data), at: Date.now() };
+    events.push(r);
+    if (type === 'admitted') resolveAdmitted(r);
+  };
+  es.addEventListener('position', record('position'));
+  es.addEventListener('admitted', record('admitted'));
+  es.addEventListener('open', () => opens++);
+  return {
+    es,
+    events,
+    admitted,
+    get opens() {
+      return opens;
+    },
+    /** Resolves once EventSource gave up for good (HTTP 204 after "admitted", or an error status). */
+    closed: () =>
+      new Promise<void>((resolve) => {
+        const check = () => (es.readyState === es.CLOSED ? resolve() : setTimeout(check, 50));
+        check();
+      }),
+  };
+}
+
+/** Raw SSE over fetch: status, then parsed events until the server ends the response. */
+export async function readStream(url: string, init: RequestInit = {}) {
+  const res = await fetch(url, init);
+  const events: { event?: string; id?: string; data?: string; retry?: number; comment?: string }[] = [];
+  if (res.status !== 200 || !res.body) return { status: res.status, events, text: await res.text() };
+  const decoder = new TextDecoder();
+  let buf = '';
+  for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+    buf += decoder.decode(chunk, { stream: true });
+    let i: number;
+    while ((i = buf.indexOf('\n\n')) >= 0) {
+      const block = buf.slice(0, i);
+      buf = buf.slice(i + 2);
+      const e: (typeof events)[number] = {};
+      for (const line of block.split('\n')) {
+        const [k, ...rest] = line.split(': ');
+        const v = rest.join(': ');
+        if (k === '') e.comment = v;
+        else if (k === 'retry') e.retry = Number(v);
+        else if (k === 'event' || k === 'id' || k === 'data') e[k] = v;
+      }
+      events.push(e);
+    }
+  }
+  return { status: 200, events, text: '' };
+}
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** A harness (own Redis prefix) served over real HTTP; close() also removes its Redis keys. */
+export async function startQueueServer() {
+  const { startHarness } = await import('../harness');
+  const h = await startHarness();
+  const srv = await listen(h.app.fetch);
+  return {
+    h,
+    srv,
+    close: async () => {
+      await srv.close();
+      await dropKeys(h);
+      await h.close();
+    },
+  };
+}
+
+export async function dropKeys(h: { core: { redis: { keys(p: string): Promise<string[]>; del(...k: string[]): Promise<number> } }; config: { redis: { prefix: string } } }) {
+  const keys = await h.core.redis.keys(`${h.config.redis.prefix}:*`);
+  if (keys.length) await h.core.redis.del(...keys);
+}
