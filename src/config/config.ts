@@ -60,6 +60,8 @@ const schema = z.object({
   RELAY_BACKOFF_MAX_MS: int(10_000, 100),
   NOTIFICATIONS_GROUP_ID: z.string().min(1).default('boxoffice-notifications'),
 
+  STREAM_CHUNK_BYTES: int(32 * 1024, 1, 16 * 1024 * 1024),
+
   QUEUE_TICK_MS: int(200, 20, 5_000),
   QUEUE_IDLE_SKIP_SECONDS: int(60, 1, 86_400),
   QUEUE_PING_SECONDS: int(15, 1, 300),
@@ -104,6 +106,8 @@ export type Config = {
   };
   relay: { batchSize: number; lingerMs: number; pollMs: number; backoffMaxMs: number };
   notificationsGroupId: string;
+  /** Exports and big seat maps leave the process in chunks of at least this many bytes. */
+  stream: { chunkBytes: number };
   queue: {
     /** How often each process advances admission and pushes to its streams. */
     tickMs: number;
@@ -204,6 +208,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       backoffMaxMs: e.RELAY_BACKOFF_MAX_MS,
     },
     notificationsGroupId: e.NOTIFICATIONS_GROUP_ID,
+    stream: { chunkBytes: e.STREAM_CHUNK_BYTES },
     queue: {
       tickMs: e.QUEUE_TICK_MS,
       idleSkipMs: e.QUEUE_IDLE_SKIP_SECONDS * 1000,

@@ -1,12 +1,30 @@
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
+import type { TypedResponse } from 'hono';
+import type { Logger } from 'pino';
 import { requireAdmin, requireAuth, type AuthEnv } from '../http/auth';
 import { errorResponses, IdParam, json } from '../http/schemas';
+import type { SeatEntry } from '../inventory/availability';
+import { jsonArrayEncoder } from '../streaming/encoders';
+import { gzipWhenAccepted, streamResponse } from '../streaming/response';
 import { eventJson } from './model';
 import { AvailabilitySchema, CreateEventBody, EventSchema, SeatMapSchema } from './schemas';
 import type { EventService } from './service';
 
-export function eventRoutes(app: OpenAPIHono<AuthEnv>, events: EventService, jwtSecret: string) {
+/** Zones with more seats than this get their seat map streamed rather than built in memory. */
+export const SEAT_MAP_STREAM_ABOVE = 5_000;
+
+export type SeatMapStreaming = { logger: Logger; chunkBytes: number; streamAbove?: number };
+
+export function eventRoutes(
+  app: OpenAPIHono<AuthEnv>,
+  events: EventService,
+  jwtSecret: string,
+  seatMapStreaming: SeatMapStreaming,
+) {
   const auth = requireAuth(jwtSecret);
+  const streamAbove = seatMapStreaming.streamAbove ?? SEAT_MAP_STREAM_ABOVE;
+  const { chunkBytes, logger: streamLogger } = seatMapStreaming;
+  const seatMapEncoder = jsonArrayEncoder<SeatEntry>();
 
   app.openapi(
     createRoute({
@@ -63,6 +81,8 @@ export function eventRoutes(app: OpenAPIHono<AuthEnv>, events: EventService, jwt
       path: '/v1/events/{id}/zones/{zone}/seats',
       tags: ['events'],
       summary: 'Seat map of a seated zone',
+      description: `Zones over ${SEAT_MAP_STREAM_ABOVE} seats are streamed (same JSON array, ~32 KiB chunks); gzip when accepted.`,
+      middleware: [gzipWhenAccepted()] as const,
       request: {
         params: IdParam.extend({ zone: z.string().min(1).max(64).openapi({ param: { name: 'zone', in: 'path' } }) }),
       },
@@ -70,7 +90,22 @@ export function eventRoutes(app: OpenAPIHono<AuthEnv>, events: EventService, jwt
     }),
     async (c) => {
       const { id, zone } = c.req.valid('param');
-      return c.json(await events.seatMap(id, zone), 200);
+      const map = await events.seatMap(id, zone);
+      if (map.seats > streamAbove) {
+        // A failure part-way aborts the connection: a truncated array never parses as complete.
+        const streamed = streamResponse(map.batches, seatMapEncoder, {
+          contentType: 'application/json; charset=utf-8',
+          chunkBytes,
+          signal: c.req.raw.signal,
+          logger: streamLogger,
+          name: 'seat-map',
+        });
+        // The same JSON array as c.json would send, written piecewise.
+        return streamed as unknown as TypedResponse<SeatEntry[], 200, 'json'>;
+      }
+      const seats: SeatEntry[] = [];
+      for await (const batch of map.batches) seats.push(...batch);
+      return c.json(seats, 200);
     },
   );
 

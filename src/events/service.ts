@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { z } from '@hono/zod-openapi';
 import type { Sql } from '../db/client';
 import type { InventoryLoader } from '../inventory/loader';
-import { readAvailability, readSeatMap } from '../inventory/availability';
+import { inventoryLoaded, readAvailability, seatMapBatches, type SeatEntry } from '../inventory/availability';
 import type { RedisClient } from '../redis/client';
 import { Errors } from '../shared/errors';
 import type { EventCatalog } from './catalog';
@@ -61,12 +61,17 @@ export class EventService {
     return this.orRebuild(event, await readAvailability(this.d.redis, this.d.prefix, event));
   }
 
-  async seatMap(id: string, zoneCode: string) {
+  /**
+   * Seat map of a seated zone: its size, and its seats in row/seat order as batches read from
+   * Redis on demand (the route streams a big zone instead of building it in memory).
+   */
+  async seatMap(id: string, zoneCode: string): Promise<{ seats: number; batches: AsyncGenerator<SeatEntry[], void, undefined> }> {
     const event = await this.get(id);
     const zone = event.zones.find((z) => z.code === zoneCode);
     if (!zone) throw Errors.notFound('zone');
     if (zone.kind !== 'seated') throw Errors.invalid(`zone ${zone.code} is general admission: it has no seat map`, { field: 'zone' });
-    return this.orRebuild(event, await readSeatMap(this.d.redis, this.d.prefix, event, zone));
+    this.orRebuild(event, (await inventoryLoaded(this.d.redis, this.d.prefix, event)) || null);
+    return { seats: zone.capacity, batches: seatMapBatches(this.d.redis, this.d.prefix, event, zone) };
   }
 
   private orRebuild<T>(event: BoxEvent, value: T | null): T {

@@ -90,7 +90,7 @@ export function createApp(d: AppDeps): BoxofficeApp {
     return c.json({ status: ok ? 'ready' : 'unavailable', checks }, ok ? 200 : 503);
   });
 
-  eventRoutes(app, d.core.events, config.jwtSecret);
+  eventRoutes(app, d.core.events, config.jwtSecret, { logger, chunkBytes: config.stream.chunkBytes });
   reservationRoutes(app, d.core.reservations, config.jwtSecret);
   const queue = queueRoutes(app, d.core);
   exportRoutes(app, d.core);

@@ -1,7 +1,8 @@
 import type { BoxEvent, Zone } from '../events/model';
-import { parseSeatLabel } from '../events/model';
+import { zoneSeatLabels } from '../events/model';
 import type { RedisClient } from '../redis/client';
 import { eventKeys } from '../redis/keys';
+import { Errors } from '../shared/errors';
 
 export type ZoneCounts = { code: string; kind: Zone['kind']; capacity: number; available: number; held: number; sold: number };
 
@@ -24,21 +25,43 @@ export async function readAvailability(
 }
 
 export type SeatStatus = 'available' | 'held' | 'sold';
+export type SeatEntry = { seat: string; status: SeatStatus };
 
-/** Seat map of one seated zone in row/seat order; null when the event is not loaded. */
-export async function readSeatMap(
+const SEAT_BATCH = 2_000;
+
+export async function inventoryLoaded(redis: RedisClient, prefix: string, event: BoxEvent): Promise<boolean> {
+  return (await redis.exists(eventKeys(prefix, event.id).meta)) === 1;
+}
+
+/**
+ * Seats of one seated zone in row/seat order, read batch by batch (HMGET over labels derived
+ * from rows x seatsPerRow), never the whole zone at once: the next batch is read only when the
+ * consumer asks for it. Call after `inventoryLoaded`; a seat missing from Redis means the
+ * inventory went away mid-read, which is an error, not an empty seat.
+ */
+export async function* seatMapBatches(
   redis: RedisClient,
   prefix: string,
   event: BoxEvent,
   zone: Zone,
-): Promise<{ seat: string; status: SeatStatus }[] | null> {
-  const k = eventKeys(prefix, event.id);
-  const [loaded, all] = await Promise.all([redis.exists(k.meta), redis.hgetall(k.zoneSeats(zone.code))]);
-  if (!loaded) return null;
-  const rows = Object.entries(all).map(([seat, v]) => {
-    const p = parseSeatLabel(seat)!;
-    return { seat, status: (v === '' ? 'available' : v[0] === 's' ? 'sold' : 'held') as SeatStatus, o: p.row * 1e6 + p.n };
-  });
-  rows.sort((a, b) => a.o - b.o);
-  return rows.map(({ seat, status }) => ({ seat, status }));
+  batchSize = SEAT_BATCH,
+): AsyncGenerator<SeatEntry[], void, undefined> {
+  const key = eventKeys(prefix, event.id).zoneSeats(zone.code);
+  let labels: string[] = [];
+  const read = async () => {
+    const values = await redis.hmget(key, ...labels);
+    return labels.map((seat, i): SeatEntry => {
+      const v = values[i];
+      if (v === null || v === undefined) throw Errors.unavailable('event inventory is being restored, retry shortly', 2);
+      return { seat, status: v === '' ? 'available' : v[0] === 's' ? 'sold' : 'held' };
+    });
+  };
+  for (const label of zoneSeatLabels(zone)) {
+    labels.push(label);
+    if (labels.length === batchSize) {
+      yield await read();
+      labels = [];
+    }
+  }
+  if (labels.length) yield await read();
 }

@@ -3,6 +3,7 @@ import { CompressionTypes, type Kafka, type Message, type Producer } from 'kafka
 import type { Logger } from 'pino';
 import type { Config } from '../config/config';
 import type { Sql } from '../db/client';
+import { startPublishSpan } from '../telemetry/trace';
 import { createKafka } from './kafka';
 
 export type RelayOptions = {
@@ -182,11 +183,14 @@ export class OutboxRelay {
       if (!rows.length) return 0;
       const started = performance.now();
       const producer = await this.connectedProducer();
-      await producer.sendBatch({
-        acks: -1,
-        compression: CompressionTypes.GZIP,
-        topicMessages: groupByTopic(rows),
-      });
+      const { topicMessages, spans } = toMessages(rows);
+      try {
+        await producer.sendBatch({ acks: -1, compression: CompressionTypes.GZIP, topicMessages });
+      } catch (err) {
+        for (const end of spans) end(err);
+        throw err;
+      }
+      for (const end of spans) end();
       const sendMs = performance.now() - started;
       await tx`update outbox set sent_at = now() where id = any(${rows.map((r) => r.id.toString())}::bigint[])`;
       if (this.o.onPublished) {
@@ -232,16 +236,23 @@ export class OutboxRelay {
   }
 }
 
-function groupByTopic(rows: OutboxRow[]): { topic: string; messages: Message[] }[] {
+/** Kafka messages grouped by topic, each with a publish span under the trace that wrote it. */
+function toMessages(rows: OutboxRow[]) {
   const byTopic = new Map<string, Message[]>();
+  const spans: ((err?: unknown) => void)[] = [];
   for (const r of rows) {
-    const headers: Record<string, string> = {};
-    for (const [k, v] of Object.entries(r.headers ?? {})) if (typeof v === 'string') headers[k] = v;
-    headers['message-id'] = r.message_id;
-    headers['message-type'] = r.type;
+    const stored: Record<string, string> = {};
+    for (const [k, v] of Object.entries(r.headers ?? {})) if (typeof v === 'string') stored[k] = v;
+    const span = startPublishSpan(r.topic, stored, {
+      'messaging.system': 'kafka',
+      'messaging.message.id': r.message_id,
+      'boxoffice.reservation_id': r.key,
+    });
+    spans.push(span.end);
+    const headers = { ...stored, ...span.headers, 'message-id': r.message_id, 'message-type': r.type };
     let list = byTopic.get(r.topic);
     if (!list) byTopic.set(r.topic, (list = []));
     list.push({ key: r.key, value: r.value, headers });
   }
-  return [...byTopic].map(([topic, messages]) => ({ topic, messages }));
+  return { topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })), spans };
 }

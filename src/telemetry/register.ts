@@ -10,6 +10,7 @@ import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
 import { IORedisInstrumentation } from '@opentelemetry/instrumentation-ioredis';
 import { KafkaJsInstrumentation } from '@opentelemetry/instrumentation-kafkajs';
 import { NodeSDK } from '@opentelemetry/sdk-node';
+import { ORIGIN_TRACE_HEADER } from './trace';
 
 const env = process.env;
 const wanted =
@@ -32,7 +33,13 @@ if (wanted) {
         ignoreIncomingRequestHook: (req) => /^\/(metrics|healthz|readyz)/.test(req.url ?? ''),
       }),
       new IORedisInstrumentation(),
-      new KafkaJsInstrumentation(),
+      new KafkaJsInstrumentation({
+        // Keep the outbox message's own trace (see startPublishSpan) instead of the relay's.
+        producerHook: (_span, { message }) => {
+          const origin = message.headers?.[ORIGIN_TRACE_HEADER];
+          if (origin && message.headers) message.headers.traceparent = String(origin);
+        },
+      }),
     ],
   });
   sdk.start();

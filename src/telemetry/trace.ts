@@ -1,4 +1,12 @@
-import { context, propagation, SpanStatusCode, trace as otel, type Attributes } from '@opentelemetry/api';
+import {
+  context,
+  propagation,
+  ROOT_CONTEXT,
+  SpanKind,
+  SpanStatusCode,
+  trace as otel,
+  type Attributes,
+} from '@opentelemetry/api';
 
 const tracer = otel.getTracer('boxoffice');
 
@@ -30,4 +38,35 @@ export function currentTraceHeaders(): Record<string, string> {
 export function activeTraceId(): string | undefined {
   const ctx = otel.getSpanContext(context.active());
   return ctx && otel.isSpanContextValid(ctx) ? ctx.traceId : undefined;
+}
+
+/**
+ * Kafka header that keeps the publish span's context through the kafkajs instrumentation,
+ * which would otherwise replace `traceparent` with a span of the relay's own trace
+ * (src/telemetry/register.ts puts it back in its producerHook).
+ */
+export const ORIGIN_TRACE_HEADER = 'x-boxoffice-traceparent';
+
+/**
+ * A PRODUCER span for one outbox message, child of the request that wrote the row (its
+ * stored trace headers), so one trace runs request -> outbox -> broker -> consumer.
+ * Returns the headers to send with the message and a function that ends the span.
+ */
+export function startPublishSpan(
+  topic: string,
+  stored: Record<string, string>,
+  attributes: Attributes,
+): { headers: Record<string, string>; end: (err?: unknown) => void } {
+  const parent = propagation.extract(ROOT_CONTEXT, stored);
+  const span = tracer.startSpan(`publish ${topic}`, { kind: SpanKind.PRODUCER, attributes }, parent);
+  const headers: Record<string, string> = {};
+  propagation.inject(otel.setSpan(parent, span), headers);
+  if (headers.traceparent) headers[ORIGIN_TRACE_HEADER] = headers.traceparent;
+  return {
+    headers,
+    end(err) {
+      if (err) span.setStatus({ code: SpanStatusCode.ERROR });
+      span.end();
+    },
+  };
 }
