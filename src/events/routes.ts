@@ -108,29 +108,4 @@ export function eventRoutes(
       return c.json(seats, 200);
     },
   );
-
-  app.openapi(
-    createRoute({
-      method: 'get',
-      path: '/v1/admin/events/{id}/stats',
-      tags: ['admin'],
-      summary: 'Sold, held and available per zone',
-      security: [{ bearer: [] }],
-      middleware: [auth, requireAdmin] as const,
-      request: { params: IdParam },
-      responses: {
-        200: json(z.object({ eventId: z.string(), zones: AvailabilitySchema.shape.zones, totals: z.object({ capacity: z.number(), available: z.number(), held: z.number(), sold: z.number() }) })),
-        ...errorResponses(400, 401, 403, 404, 503),
-      },
-    }),
-    async (c) => {
-      const { id } = c.req.valid('param');
-      const zones = await events.availability(id);
-      const totals = zones.reduce(
-        (t, z) => ({ capacity: t.capacity + z.capacity, available: t.available + z.available, held: t.held + z.held, sold: t.sold + z.sold }),
-        { capacity: 0, available: 0, held: 0, sold: 0 },
-      );
-      return c.json({ eventId: id, zones, totals }, 200);
-    },
-  );
 }

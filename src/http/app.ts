@@ -9,6 +9,7 @@ import { eventRoutes } from '../events/routes';
 import { exportRoutes } from '../exports/routes';
 import { queueRoutes } from '../queue/routes';
 import { reservationRoutes } from '../reservations/routes';
+import { statsRoutes } from '../stats/routes';
 import { webRoutes } from '../web/routes';
 import { AppError, Errors } from '../shared/errors';
 import type { AuthEnv } from './auth';
@@ -94,6 +95,7 @@ export function createApp(d: AppDeps): BoxofficeApp {
   reservationRoutes(app, d.core.reservations, config.jwtSecret);
   const queue = queueRoutes(app, d.core);
   exportRoutes(app, d.core);
+  statsRoutes(app, d.core);
   webRoutes(app, d.core);
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' });

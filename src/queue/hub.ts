@@ -4,6 +4,7 @@ import type { BoxEvent } from '../events/model';
 import { RateMeter } from './meter';
 import { lobbyView, viewId, waitingView, type QueueTokens, type QueueView } from './service';
 import type { QueueSettings } from './settings';
+import { metrics } from '../telemetry/metrics';
 import type { QueueState, QueueStore } from './store';
 import type { SseStream } from './sse';
 
@@ -121,6 +122,7 @@ export class QueueHub {
   private release(room: Room): void {
     if (room.listeners.size || room.keepUntil > Date.now()) return;
     if (this.rooms.get(room.event.id) === room) this.rooms.delete(room.event.id);
+    for (const g of [metrics.queueLength, metrics.queueAdmitRate, metrics.sseStreams]) g.remove({ event: room.event.id });
     if (!this.rooms.size) this.stop();
   }
 
@@ -154,6 +156,9 @@ export class QueueHub {
     const st = await this.store.advance(event);
     room.state = st;
     room.meter.add(st.now, st.admitted, st.issued, st.paused);
+    metrics.queueLength.set({ event: event.id }, Math.max(0, st.issued - st.admitted));
+    metrics.queueAdmitRate.set({ event: event.id }, room.meter.rate() ?? 0);
+    metrics.sseStreams.set({ event: event.id }, room.listeners.size);
     const now = Date.now();
 
     if (now - room.lastSeenRefresh >= this.settings.seenRefreshMs) {

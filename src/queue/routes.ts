@@ -180,7 +180,8 @@ export function queueRoutes(app: OpenAPIHono<AuthEnv>, core: Core): QueueRoutes 
   return { drain: () => hub.drain(), stats: () => hub.stats() };
 }
 
-function adminView(eventId: string, st: QueueState) {
+/** The admin's view of a waiting room (also part of the organiser's stats). */
+export function adminView(eventId: string, st: QueueState) {
   return {
     eventId,
     opensAt: new Date(st.openAt).toISOString(),

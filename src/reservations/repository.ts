@@ -201,3 +201,12 @@ export async function idempotencyForEvent(sql: Sql, eventId: string) {
     sql<{ id: string; user_id: string; idempotency_key: string; request_hash: string }[]>`
     select id, user_id, idempotency_key, request_hash from reservations where event_id = ${eventId}`);
 }
+
+/** Cumulative holds and confirms of an event: the organiser's dashboard derives rates from them. */
+export async function eventCounters(sql: Sql, eventId: string): Promise<{ holds: number; confirms: number }> {
+  const [row] = await dbQuery('event_counters', { 'boxoffice.event_id': eventId }, () =>
+    sql<{ holds: number; confirms: number }[]>`
+      select count(*)::int as holds, count(*) filter (where status = 'confirmed')::int as confirms
+      from reservations where event_id = ${eventId}`);
+  return row!;
+}
