@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { loadConfig, type Config } from '../src/config/config';
 import { createCore, type Core } from '../src/core';
+import { createSql } from '../src/db/client';
+import { migrate } from '../src/db/migrate';
 import { createApp } from '../src/http/app';
 import { signAccessToken } from '../src/auth/jwt';
 import { createLogger } from '../src/shared/logger';
@@ -8,8 +10,14 @@ import { TEST_DATABASE_URL, TEST_KAFKA_BROKERS, TEST_REDIS_URL } from './env';
 
 export type Harness = Awaited<ReturnType<typeof startHarness>>;
 
-/** A whole in-process stack over the real PostgreSQL and Redis, with its own key prefix. */
+/**
+ * A whole in-process stack over the real PostgreSQL and Redis, with its own PostgreSQL
+ * schema (migrated here, dropped on close) and Redis key prefix, so test files running in
+ * parallel never see each other's rows, holds or outbox.
+ */
 export async function startHarness(env: Record<string, string> = {}) {
+  const schema = env.PG_SCHEMA ?? `t_${randomUUID().replaceAll('-', '').slice(0, 12)}`;
+  const ownSchema = !env.PG_SCHEMA;
   const config: Config = loadConfig({
     NODE_ENV: 'test',
     DATABASE_URL: TEST_DATABASE_URL,
@@ -22,7 +30,16 @@ export async function startHarness(env: Record<string, string> = {}) {
     // Test files tune the waiting room through process.env before starting their stack.
     ...Object.fromEntries(Object.entries(process.env).filter(([k]) => k.startsWith('QUEUE_'))),
     ...env,
+    PG_SCHEMA: schema,
   } as NodeJS.ProcessEnv);
+  if (ownSchema) {
+    const admin = createSql({ ...config.db, schema: undefined, max: 1 });
+    await admin.unsafe(`create schema "${schema}"`);
+    await admin.end({ timeout: 5 });
+    const mig = createSql({ ...config.db, max: 1, statementTimeoutMs: 60_000 });
+    await migrate(mig);
+    await mig.end({ timeout: 5 });
+  }
   const logger = createLogger(config.logLevel, 'test');
   const core = createCore(config, logger, 'test');
   const built = createApp({

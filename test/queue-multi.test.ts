@@ -19,6 +19,7 @@ function startServer(prefix: string): Promise<string> {
       DATABASE_URL: TEST_DATABASE_URL,
       REDIS_URL: TEST_REDIS_URL,
       REDIS_PREFIX: prefix,
+      PG_SCHEMA: h.config.db.schema!,
       LOG_LEVEL: 'warn',
       QUEUE_RETRY_MS: '300',
     },

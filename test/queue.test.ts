@@ -266,7 +266,7 @@ describe('tickets and errors', () => {
 describe('connections', () => {
   it('frees listeners and the timer when clients go away (10,000 open/close cycles)', async () => {
     // A process of its own, so rooms kept alive by other tests' polls do not count.
-    const h2 = await startHarness({ REDIS_PREFIX: h.config.redis.prefix });
+    const h2 = await startHarness({ REDIS_PREFIX: h.config.redis.prefix, PG_SCHEMA: h.config.db.schema! });
     const s2 = await listen(h2.app.fetch);
     const stats = async () => (await h2.call('GET', '/v1/admin/queue/connections', { token: h2.adminToken })).body;
     const streamUrl = (eventId: string, ticket: string) =>
@@ -305,13 +305,14 @@ describe('connections', () => {
   }, 120_000);
 
   it('drain ends every stream with a retry hint', async () => {
-    const h2 = await startHarness({ REDIS_PREFIX: h.config.redis.prefix });
+    const h2 = await startHarness({ REDIS_PREFIX: h.config.redis.prefix, PG_SCHEMA: h.config.db.schema! });
     const s2 = await listen(h2.app.fetch);
     try {
       const ev = await queueEvent({ salesOpenAt: new Date(Date.now() + 3_600_000).toISOString() });
       const ticket = (await join(ev.id, `d-${randomUUID()}`)).body.ticket;
       const reading = readStream(`${s2.url}/v1/events/${ev.id}/queue/stream?ticket=${encodeURIComponent(ticket)}`);
-      await sleep(300);
+      // Long enough for the first tick's position event even on a loaded machine.
+      await sleep(1_500);
       await h2.close();
       const r = await reading;
       expect(r.events[1]).toMatchObject({ event: 'position', id: 'l-1' });

@@ -21,6 +21,7 @@ it('SIGTERM mid-load: in-flight requests finish, nothing is lost or half-done, e
     DATABASE_URL: TEST_DATABASE_URL,
     REDIS_URL: TEST_REDIS_URL,
     REDIS_PREFIX: h.config.redis.prefix,
+    PG_SCHEMA: h.config.db.schema!,
     LOG_LEVEL: 'info',
     SHUTDOWN_TIMEOUT_MS: '15000',
   });

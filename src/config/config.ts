@@ -30,6 +30,8 @@ const schema = z.object({
   PG_CONNECT_TIMEOUT_S: int(5, 1),
   PG_PREPARE: bool(true),
   PG_STATEMENT_TIMEOUT_MS: int(3_000, 100),
+  /** Optional schema (search_path); tests give each stack its own. */
+  PG_SCHEMA: z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/).optional(),
 
   REDIS_URL: z.string().default('redis://127.0.0.1:6379/0'),
   REDIS_PREFIX: z.string().regex(/^[A-Za-z0-9:_-]{1,64}$/).default('bo'),
@@ -90,6 +92,7 @@ export type Config = {
     connectTimeoutS: number;
     prepare: boolean;
     statementTimeoutMs: number;
+    schema?: string;
   };
   redis: { url: string; prefix: string; commandTimeoutMs: number; connectTimeoutMs: number };
   kafka: { brokers: string[]; topic: string; clientId: string };
@@ -178,6 +181,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       connectTimeoutS: e.PG_CONNECT_TIMEOUT_S,
       prepare: e.PG_PREPARE,
       statementTimeoutMs: e.PG_STATEMENT_TIMEOUT_MS,
+      schema: e.PG_SCHEMA,
     },
     redis: {
       url: e.REDIS_URL,

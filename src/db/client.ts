@@ -18,6 +18,7 @@ export function createSql(cfg: Config['db'], opts: { applicationName?: string } 
       application_name: opts.applicationName ?? 'boxoffice',
       // A stuck statement must not outlive the rebuild quiesce window (see inventory/rebuild).
       statement_timeout: cfg.statementTimeoutMs,
+      ...(cfg.schema ? { search_path: cfg.schema } : {}),
     },
     types: { bigint: postgres.BigInt },
   }) as unknown as Sql;
