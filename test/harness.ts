@@ -16,7 +16,8 @@ export type Harness = Awaited<ReturnType<typeof startHarness>>;
  * parallel never see each other's rows, holds or outbox.
  */
 export async function startHarness(env: Record<string, string> = {}) {
-  const schema = env.PG_SCHEMA ?? `t_${randomUUID().replaceAll('-', '').slice(0, 12)}`;
+  // t_<epoch seconds>_<random>: the global setup can tell stale schemas from live ones.
+  const schema = env.PG_SCHEMA ?? `t_${Math.floor(Date.now() / 1000)}_${randomUUID().replaceAll('-', '').slice(0, 10)}`;
   const ownSchema = !env.PG_SCHEMA;
   const config: Config = loadConfig({
     NODE_ENV: 'test',
@@ -25,8 +26,9 @@ export async function startHarness(env: Record<string, string> = {}) {
     KAFKA_BROKERS: TEST_KAFKA_BROKERS,
     REDIS_PREFIX: `t${randomUUID().slice(0, 8)}`,
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
-    REBUILD_QUIESCE_MS: '300',
-    PG_STATEMENT_TIMEOUT_MS: '250',
+    // Short enough that the Redis-loss tests stay quick, long enough for a loaded CI machine.
+    REBUILD_QUIESCE_MS: '1200',
+    PG_STATEMENT_TIMEOUT_MS: '1000',
     // Test files tune the waiting room through process.env before starting their stack.
     ...Object.fromEntries(Object.entries(process.env).filter(([k]) => k.startsWith('QUEUE_'))),
     ...env,
