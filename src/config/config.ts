@@ -19,6 +19,9 @@ const schema = z.object({
   BODY_LIMIT_BYTES: int(64 * 1024, 1024, 16 * 1024 * 1024),
   REQUEST_TIMEOUT_MS: int(30_000, 100),
   SHUTDOWN_TIMEOUT_MS: int(30_000, 100),
+  RATE_LIMIT_WINDOW_MS: int(10_000, 100),
+  /** Writes per caller per window per API process; 0 turns the limit off. */
+  RATE_LIMIT_MAX: int(300, 0),
 
   JWT_SECRET: z.string().min(16).optional(),
   QUEUE_SECRET: z.string().min(16).optional(),
@@ -80,6 +83,7 @@ export type Config = {
   bodyLimitBytes: number;
   requestTimeoutMs: number;
   shutdownTimeoutMs: number;
+  rateLimit: { windowMs: number; limit: number };
   jwtSecret: string;
   queueSecret: string;
   /** Secrets fell back to development defaults: the entry points warn about it. */
@@ -170,6 +174,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     bodyLimitBytes: e.BODY_LIMIT_BYTES,
     requestTimeoutMs: e.REQUEST_TIMEOUT_MS,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+    rateLimit: { windowMs: e.RATE_LIMIT_WINDOW_MS, limit: e.RATE_LIMIT_MAX },
     jwtSecret,
     queueSecret,
     insecureDefaults,

@@ -15,6 +15,7 @@ import { AppError, Errors } from '../shared/errors';
 import type { AuthEnv } from './auth';
 import { toErrorResponse } from './error-boundary';
 import { docsRoutes } from './docs';
+import { writeRateLimit } from './rate-limit';
 import { metrics, registry } from '../telemetry/metrics';
 import { requestContext } from '../telemetry/request-context';
 import { trace } from '../telemetry/trace';
@@ -72,6 +73,7 @@ export function createApp(d: AppDeps): BoxofficeApp {
   // (A streamed body, like an export, is past its handler already and is not cut.)
   const bounded = timeout(config.requestTimeoutMs, () => new HTTPException(503, { message: 'request timed out' }));
   app.use('/v1/*', (c, next) => (c.req.path.endsWith('/queue/stream') ? next() : bounded(c, next)));
+  app.use('/v1/*', writeRateLimit(config.rateLimit));
 
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
   app.get('/metrics', async (c) => c.body(await registry.metrics(), 200, { 'content-type': registry.contentType }));
