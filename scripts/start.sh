@@ -10,6 +10,8 @@ if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.j
 fi
 bash scripts/services.sh up
 npx --no-install tsx src/db/migrate-cli.ts
+# Development only: a demo event so the page has something to book.
+if [ "${NODE_ENV:-development}" != production ]; then npx --no-install tsx scripts/seed-demo.ts; fi
 
 pids=()
 stop() { kill -TERM "${pids[@]}" 2>/dev/null || true; wait || true; }

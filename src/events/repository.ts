@@ -74,7 +74,7 @@ export async function findEvent(sql: Sql, id: string): Promise<BoxEvent | null> 
 export async function listEvents(sql: Sql, opts: { onSaleOnly: boolean; limit: number }) {
   const rows = await dbQuery('list_events', {}, () =>
     opts.onSaleOnly
-      ? sql<EventRow[]>`select * from events where sales_close_at > now() order by sales_open_at limit ${opts.limit}`
+      ? sql<EventRow[]>`select * from events where sales_close_at > now() order by sales_open_at desc limit ${opts.limit}`
       : sql<EventRow[]>`select * from events order by created_at desc limit ${opts.limit}`);
   if (!rows.length) return [];
   const zones = await dbQuery('list_zones', {}, () =>
