@@ -1,0 +1,34 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../src/config/config';
+
+describe('config', () => {
+  it('defaults work locally and warn about development secrets', () => {
+    const c = loadConfig({});
+    expect(c.port).toBe(3000);
+    expect(c.db.url).toBe('postgres://postgres@127.0.0.1:5432/boxoffice');
+    expect(c.insecureDefaults).toEqual(['JWT_SECRET', 'QUEUE_SECRET']);
+  });
+
+  it('lists every bad variable at once', () => {
+    let err: unknown;
+    try {
+      loadConfig({ PORT: 'eighty', PG_POOL_MAX: '0', LOG_LEVEL: 'loud', KAFKA_TOPIC: 'bad topic!' });
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(ConfigError);
+    const names = (err as ConfigError).problems.map((p) => p.split(':')[0]).sort();
+    expect(names).toEqual(['KAFKA_TOPIC', 'LOG_LEVEL', 'PG_POOL_MAX', 'PORT']);
+  });
+
+  it('production refuses to start without its secrets, and with equal ones', () => {
+    expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(/JWT_SECRET: required[\s\S]*QUEUE_SECRET: required/);
+    expect(() => loadConfig({ NODE_ENV: 'production', JWT_SECRET: 'x'.repeat(32), QUEUE_SECRET: 'x'.repeat(32) })).toThrow(/must differ/);
+    const c = loadConfig({ NODE_ENV: 'production', JWT_SECRET: 'a'.repeat(32), QUEUE_SECRET: 'b'.repeat(32) });
+    expect(c.insecureDefaults).toEqual([]);
+  });
+
+  it('a rebuild must outwait the statement timeout', () => {
+    expect(() => loadConfig({ PG_STATEMENT_TIMEOUT_MS: '5000', REBUILD_QUIESCE_MS: '4000' })).toThrow(/REBUILD_QUIESCE_MS/);
+  });
+});
