@@ -9,7 +9,10 @@ export function serveMetrics(host: string, port: number, logger: Logger): Server
   const app = new Hono();
   app.get('/metrics', async (c) => c.body(await registry.metrics(), 200, { 'content-type': registry.contentType }));
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
-  return serve({ fetch: app.fetch, hostname: host, port }, (info) =>
+  const server = serve({ fetch: app.fetch, hostname: host, port }, (info) =>
     logger.info({ url: `http://${host}:${info.port}/metrics` }, 'worker metrics listening'),
   ) as Server;
+  // A second worker on the same host must still run (set WORKER_METRICS_PORT per worker).
+  server.on('error', (err) => logger.warn({ err: err.message, port }, 'worker metrics endpoint not started'));
+  return server;
 }
