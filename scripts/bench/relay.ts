@@ -29,6 +29,9 @@ const config = loadConfig({
   KAFKA_TOPIC: topic,
   PG_POOL_MAX: process.env.PG_POOL_MAX ?? '20',
   PG_STATEMENT_TIMEOUT_MS: '60000',
+  // Config requires both to exceed the statement timeout.
+  REBUILD_QUIESCE_MS: '61000',
+  RECONCILE_ORPHAN_GRACE_MS: '61000',
   LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
 });
 const logger = createLogger(config.logLevel, 'bench');
@@ -151,8 +154,13 @@ for (const workers of [1, 2]) {
   await Promise.all(cores.slice(1).map((c) => c.close()));
 }
 
-// The bench's outbox rows and topic are throwaway.
+// The bench's outbox rows, topic and Redis keys are throwaway.
 await core.sql`delete from outbox where topic = ${topic}`;
+for (let cursor = '0'; ; ) {
+  const [next, keys] = await core.redis.scan(cursor, 'MATCH', `${config.redis.prefix}:*`, 'COUNT', 1000);
+  if (keys.length) await core.redis.unlink(...keys);
+  if ((cursor = next) === '0') break;
+}
 const admin = kafka.admin();
 await admin.connect();
 await admin.deleteTopics({ topics: [topic] }).catch(() => {});
