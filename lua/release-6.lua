@@ -5,8 +5,9 @@
 
   KEYS[1] meta  KEYS[2] holds  KEYS[3] users  KEYS[4] idem  KEYS[5] zoneSeats  KEYS[6] zoneCounts
   ARGV[1] reservation id
-  ARGV[2] idempotency field to forget ("" keeps it: a replay then finds the reservation
-          in PostgreSQL; an undone hold must forget it so a retry can run)
+  ARGV[2] "1" to forget the hold's idempotency key as well: for a hold PostgreSQL never
+          got (an undone or orphaned hold), so a retry with that key runs again. ""
+          keeps it, so a replay finds the (cancelled/expired) reservation in PostgreSQL.
 
   Returns 1 freed; 0 nothing held by it (already freed); -1 event not loaded;
           -2 the reservation is sold (left alone)
@@ -15,9 +16,19 @@ local rcall = redis.call
 
 if rcall('EXISTS', KEYS[1]) == 0 then return -1 end
 
+local reverse = '\1' .. ARGV[1]
+local function forget()
+  local field = rcall('HGET', KEYS[4], reverse)
+  if field and ARGV[2] == '1' then
+    local v = rcall('HGET', KEYS[4], field)
+    if v and string.sub(v, 1, #ARGV[1] + 1) == ARGV[1] .. '|' then rcall('HDEL', KEYS[4], field) end
+  end
+  if field then rcall('HDEL', KEYS[4], reverse) end
+end
+
 local rec = rcall('HGET', KEYS[2], ARGV[1])
 if not rec then
-  if ARGV[2] ~= '' then rcall('HDEL', KEYS[4], ARGV[2]) end
+  forget()
   return 0
 end
 
@@ -31,5 +42,5 @@ end
 rcall('HINCRBY', KEYS[6], 'held', -tonumber(qty))
 if rcall('HINCRBY', KEYS[3], user, -tonumber(qty)) <= 0 then rcall('HDEL', KEYS[3], user) end
 rcall('HDEL', KEYS[2], ARGV[1])
-if ARGV[2] ~= '' then rcall('HDEL', KEYS[4], ARGV[2]) end
+forget()
 return 1

@@ -4,12 +4,14 @@
   KEYS[1] meta        hash open, close (epoch ms), max (seats per user); absent = event not loaded
   KEYS[2] holds       hash reservationId -> "h|zone|qty|seat,seat|user"
   KEYS[3] users       hash userId -> seats held or bought
-  KEYS[4] idem        hash "user\0key" -> "reservationId|requestHash"
+  KEYS[4] idem        hash "user\0key" -> "reservationId|requestHash", and "\1<reservationId>" -> "user\0key"
+                      (the reverse entry lets a release forget the key of a hold PostgreSQL never got)
   KEYS[5] zoneSeats   hash label -> "" free | "h:<id>" held | "s:<id>" sold (empty for GA)
   KEYS[6] zoneCounts  hash capacity, held, sold
 
   ARGV[1] now (epoch ms)       ARGV[2] reservation id   ARGV[3] user id
-  ARGV[4] idempotency field    ARGV[5] request hash     ARGV[6] zone code
+  ARGV[4] idempotency field ("" = the request sent no key: nothing to remember)
+  ARGV[5] request hash         ARGV[6] zone code
   ARGV[7] quantity             ARGV[8..] seat labels (none for GA)
 
   Returns
@@ -27,11 +29,14 @@ local rcall = redis.call
 
 if rcall('EXISTS', KEYS[1]) == 0 then return {-1} end
 
-local prior = rcall('HGET', KEYS[4], ARGV[4])
-if prior then
-  local sep = string.find(prior, '|', 1, true)
-  if string.sub(prior, sep + 1) ~= ARGV[5] then return {-2} end
-  return {0, string.sub(prior, 1, sep - 1)}
+local keyed = ARGV[4] ~= ''
+if keyed then
+  local prior = rcall('HGET', KEYS[4], ARGV[4])
+  if prior then
+    local sep = string.find(prior, '|', 1, true)
+    if string.sub(prior, sep + 1) ~= ARGV[5] then return {-2} end
+    return {0, string.sub(prior, 1, sep - 1)}
+  end
 end
 
 local now = tonumber(ARGV[1])
@@ -70,5 +75,7 @@ rcall('HINCRBY', KEYS[6], 'held', qty)
 rcall('HINCRBY', KEYS[3], ARGV[3], qty)
 rcall('HSET', KEYS[2], ARGV[2],
   'h|' .. ARGV[6] .. '|' .. qty .. '|' .. table.concat(ARGV, ',', 8) .. '|' .. ARGV[3])
-rcall('HSET', KEYS[4], ARGV[4], ARGV[2] .. '|' .. ARGV[5])
+if keyed then
+  rcall('HSET', KEYS[4], ARGV[4], ARGV[2] .. '|' .. ARGV[5], '\1' .. ARGV[2], ARGV[4])
+end
 return {1}

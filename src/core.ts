@@ -37,7 +37,7 @@ export function createCore(config: Config, logger: Logger, name: string): Core {
     quiesceMs: config.rebuild.quiesceMs,
     logger,
   });
-  const events = new EventService({ sql, redis, prefix: config.redis.prefix, catalog, loader });
+  const events = new EventService({ sql, redis, prefix: config.redis.prefix, catalog, loader, logger });
   const reservations = new ReservationService({
     config,
     sql,

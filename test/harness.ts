@@ -27,7 +27,7 @@ export async function startHarness(env: Record<string, string> = {}) {
     REDIS_PREFIX: `t${randomUUID().slice(0, 8)}`,
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
     // Short enough that the Redis-loss tests stay quick, long enough for a loaded CI machine.
-    REBUILD_QUIESCE_MS: '1200',
+    REBUILD_QUIESCE_MS: '4000',
     PG_STATEMENT_TIMEOUT_MS: '1000',
     // Test files tune the waiting room through process.env before starting their stack.
     ...Object.fromEntries(Object.entries(process.env).filter(([k]) => k.startsWith('QUEUE_'))),

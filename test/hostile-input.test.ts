@@ -39,6 +39,7 @@ describe('tokens', () => {
     ['no exp', () => forge({ alg: 'HS256', typ: 'JWT' }, { sub: 'x' }, h.config.jwtSecret)],
     ['sub too long', () => forge({ alg: 'HS256', typ: 'JWT' }, { sub: 'x'.repeat(129), exp: exp() }, h.config.jwtSecret)],
     ['sub not a string', () => forge({ alg: 'HS256', typ: 'JWT' }, { sub: 42, exp: exp() }, h.config.jwtSecret)],
+    ['sub with a NUL', () => forge({ alg: 'HS256', typ: 'JWT' }, { sub: 'a\u0000b', exp: exp() }, h.config.jwtSecret)],
   ];
   it.each(cases)('%s → 401', async (_name, make) => {
     const r = await h.call('POST', `/v1/events/${eventId}/reservations`, { token: make(), body: { seats: ['A-1-1'] } });

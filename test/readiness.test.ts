@@ -80,7 +80,7 @@ it('/readyz turns 503 naming Redis while it is down, writes answer 503, and both
   await startRedis(); // empty: the event's inventory is gone and must be rebuilt
   expect((await waitForStatus(200)).status).toBe(200);
   let after;
-  for (let i = 0; i < 30; i++) {
+  for (let i = 0; i < 60; i++) {
     after = await h.call('POST', `/v1/events/${ev.id}/reservations`, { token: u, body: { seats: ['A-1-1'] }, headers: { 'idempotency-key': 'k1' } });
     if (after.status !== 503) break;
     await sleep(200);

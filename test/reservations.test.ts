@@ -119,6 +119,50 @@ describe('idempotency', () => {
     expect(n!.n).toBe(1);
   });
 
+  it('without a key, each request is its own hold and no key is stored', async () => {
+    const ev = await h.createEvent();
+    const sub = `nk-${randomUUID()}`;
+    const u = await h.token(sub);
+    const a = await h.call('POST', `/v1/events/${ev.id}/reservations`, { token: u, body: { zone: 'FLOOR', quantity: 1 } });
+    const b = await h.call('POST', `/v1/events/${ev.id}/reservations`, { token: u, body: { zone: 'FLOOR', quantity: 1 } });
+    expect([a.status, b.status]).toEqual([201, 201]);
+    expect(a.body.id).not.toBe(b.body.id);
+    const rows = await h.core.sql`select idempotency_key from reservations where user_id = ${sub}`;
+    expect(rows.map((r) => r.idempotency_key)).toEqual([null, null]);
+    const k = `${h.config.redis.prefix}:{evt:${ev.id}}:idem`;
+    expect(await h.core.redis.hlen(k)).toBe(0);
+    // The 201's createdAt is the stored one.
+    expect((await h.call('GET', `/v1/reservations/${a.body.id}`, { token: u })).body.createdAt).toBe(a.body.createdAt);
+  });
+
+  it('a hold that reaches PostgreSQL after its deadline is not written and is undone (503)', async () => {
+    const ev = await h.createEvent();
+    const sub = `late-${randomUUID()}`;
+    // Squeeze the write budget to nothing: quiesce = statement timeout + 500, minus the 250 margin.
+    const { startHarness } = await import('./harness');
+    const tight = await startHarness({ PG_SCHEMA: h.config.db.schema!, REDIS_PREFIX: h.config.redis.prefix, REBUILD_QUIESCE_MS: '1500', PG_STATEMENT_TIMEOUT_MS: '1000' });
+    try {
+      // Hold the reservations table so the write waits past its 250 ms budget.
+      const blocker = h.core.sql.begin(async (tx) => {
+        await tx`lock table reservations in exclusive mode`;
+        await new Promise((r) => setTimeout(r, 600));
+      });
+      await new Promise((r) => setTimeout(r, 50));
+      const r = await tight.call('POST', `/v1/events/${ev.id}/reservations`, { token: await tight.token(sub), body: { zone: 'FLOOR', quantity: 2 }, headers: { 'idempotency-key': 'late-1' } });
+      await blocker;
+      expect(r.status).toBe(503);
+      const [n] = await h.core.sql`select count(*)::int as n from reservations where user_id = ${sub}`;
+      expect(n!.n).toBe(0);
+      const avail = await h.call('GET', `/v1/events/${ev.id}/availability`);
+      expect(avail.body.zones[1].held).toBe(0);
+      // The key was forgotten with the hold: a retry runs.
+      const again = await tight.call('POST', `/v1/events/${ev.id}/reservations`, { token: await tight.token(sub), body: { zone: 'FLOOR', quantity: 2 }, headers: { 'idempotency-key': 'late-1' } });
+      expect(again.status).toBe(201);
+    } finally {
+      await tight.close();
+    }
+  });
+
   it('two requests with the same key at once execute once', async () => {
     const ev = await h.createEvent();
     const sub = `u-${randomUUID()}`;

@@ -193,12 +193,14 @@ describe('reconciliation', () => {
     const ev = await h.createEvent();
     const k = eventKeys(h.config.redis.prefix, ev.id);
     const ghost = randomUUID();
+    const ghostUser = `ghost-${randomUUID()}`;
+    const ghostKey = randomUUID();
     // A hold whose process died between the Lua script and the PostgreSQL write.
     const outcome = await reserveScript(h.core.redis, k, {
       now: Date.now(),
       reservationId: ghost,
-      userId: `ghost-${randomUUID()}`,
-      idemField: idemField('ghost', randomUUID()),
+      userId: ghostUser,
+      idemField: idemField(ghostUser, ghostKey),
       requestHash: 'x',
       zone: 'A',
       quantity: 1,
@@ -215,6 +217,14 @@ describe('reconciliation', () => {
     await r.run();
     expect((await seatStatus(ev.id, 'A')).get('A-3-3')).toBe('available');
     expect(await h.core.redis.hexists(k.holds, ghost)).toBe(0);
+    // Its idempotency key is forgotten too, so the buyer's retry runs instead of waiting forever.
+    expect(await h.core.redis.hexists(k.idem, idemField(ghostUser, ghostKey))).toBe(0);
+    const retry = await h.call('POST', `/v1/events/${ev.id}/reservations`, {
+      token: await h.token(ghostUser),
+      body: { seats: ['A-3-3'] },
+      headers: { 'idempotency-key': ghostKey },
+    });
+    expect(retry.status).toBe(201);
   });
 
   it('marks sold what PostgreSQL confirmed and restores a live hold Redis lost', async () => {

@@ -28,8 +28,9 @@ export async function verifyAccessToken(secret: string, token: string): Promise<
     throw Errors.unauthenticated('invalid or expired token');
   }
   const { sub, role } = claims;
-  if (typeof sub !== 'string' || sub.length < 1 || sub.length > 128) {
-    throw Errors.unauthenticated('token subject must be a string of 1 to 128 characters');
+  // Control characters are refused: PostgreSQL text cannot hold NUL, and Redis fields join on it.
+  if (typeof sub !== 'string' || sub.length < 1 || sub.length > 128 || /[\u0000-\u001f\u007f]/.test(sub)) {
+    throw Errors.unauthenticated('token subject must be 1 to 128 printable characters');
   }
   return { id: sub, role: role === 'admin' ? 'admin' : 'user' };
 }

@@ -49,7 +49,7 @@ const schema = z.object({
   GROUP_COMMIT_CONCURRENCY: int(4, 1, 64),
   REBUILD_LOCK_MS: int(30_000, 1_000),
   /** How long a rebuild waits, after taking its lock, for writes whose Lua ran before Redis was lost. */
-  REBUILD_QUIESCE_MS: int(3_500, 0),
+  REBUILD_QUIESCE_MS: int(5_000, 0),
   IDEMPOTENCY_WAIT_MS: int(2_000, 0),
 
   RELEASE_INTERVAL_MS: int(2_000, 50),
@@ -158,8 +158,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const jwtSecret = secret('JWT_SECRET', DEV_JWT_SECRET);
   const queueSecret = secret('QUEUE_SECRET', DEV_QUEUE_SECRET);
   if (jwtSecret === queueSecret) problems.push('QUEUE_SECRET: must differ from JWT_SECRET');
-  if (e.REBUILD_QUIESCE_MS <= e.PG_STATEMENT_TIMEOUT_MS) {
-    problems.push('REBUILD_QUIESCE_MS: must exceed PG_STATEMENT_TIMEOUT_MS (a rebuild waits out in-flight writes)');
+  if (e.REBUILD_QUIESCE_MS < e.PG_STATEMENT_TIMEOUT_MS + 500) {
+    problems.push(
+      'REBUILD_QUIESCE_MS: must exceed PG_STATEMENT_TIMEOUT_MS by at least 500 (a rebuild waits out in-flight writes; the difference is how long a hold may take to reach PostgreSQL)',
+    );
   }
   if (e.RECONCILE_ORPHAN_GRACE_MS <= e.PG_STATEMENT_TIMEOUT_MS) {
     problems.push('RECONCILE_ORPHAN_GRACE_MS: must exceed PG_STATEMENT_TIMEOUT_MS');

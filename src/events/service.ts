@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { z } from '@hono/zod-openapi';
+import type { Logger } from 'pino';
 import type { Sql } from '../db/client';
 import type { InventoryLoader } from '../inventory/loader';
 import { inventoryLoaded, readAvailability, seatMapBatches, type SeatEntry } from '../inventory/availability';
@@ -10,7 +11,14 @@ import type { BoxEvent } from './model';
 import { insertEvent, listEvents } from './repository';
 import type { CreateEventBody } from './schemas';
 
-export type EventDeps = { sql: Sql; redis: RedisClient; prefix: string; catalog: EventCatalog; loader: InventoryLoader };
+export type EventDeps = {
+  sql: Sql;
+  redis: RedisClient;
+  prefix: string;
+  catalog: EventCatalog;
+  loader: InventoryLoader;
+  logger: Logger;
+};
 
 export class EventService {
   constructor(private readonly d: EventDeps) {}
@@ -41,7 +49,11 @@ export class EventService {
       ),
     };
     await insertEvent(this.d.sql, event);
-    await this.d.loader.loadNew(event);
+    // The event exists once PostgreSQL has it; if Redis is away now, the first read or
+    // hold rebuilds its inventory, so the admin never retries into a duplicate event.
+    await this.d.loader.loadNew(event).catch((err) =>
+      this.d.logger.warn({ err, eventId: event.id }, 'event created; inventory will load on first use'),
+    );
     this.d.catalog.put(event);
     return event;
   }

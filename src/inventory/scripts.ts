@@ -57,14 +57,14 @@ export type ReleaseOutcome = 'released' | 'absent' | 'not-loaded' | 'sold';
 export async function releaseScript(
   redis: RedisClient,
   k: EventKeys,
-  a: { reservationId: string; zone: string; forgetIdemField?: string },
+  a: { reservationId: string; zone: string; forgetIdempotencyKey?: boolean },
 ): Promise<ReleaseOutcome> {
   const r = Number(
     await runScript(
       redis,
       'release',
       [k.meta, k.holds, k.users, k.idem, k.zoneSeats(a.zone), k.zoneCounts(a.zone)],
-      [a.reservationId, a.forgetIdemField ?? ''],
+      [a.reservationId, a.forgetIdempotencyKey ? '1' : ''],
       { 'boxoffice.reservation_id': a.reservationId },
     ),
   );

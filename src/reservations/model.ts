@@ -9,7 +9,7 @@ export type Reservation = {
   seats: string[];
   totalCents: number;
   status: ReservationStatus;
-  idempotencyKey: string;
+  idempotencyKey: string | null;
   requestHash: string;
   expiresAt: Date;
   createdAt: Date;

@@ -11,9 +11,17 @@ export type NewHold = {
   quantity: number;
   seats: string[];
   totalCents: number;
-  idempotencyKey: string;
+  idempotencyKey: string | null;
   requestHash: string;
   expiresAt: Date;
+  createdAt: Date;
+  /**
+   * The hold must be in PostgreSQL by then or not at all: a Redis rebuild waits
+   * REBUILD_QUIESCE_MS after a loss, and this keeps every write whose Lua ran before the
+   * loss inside that window (the row is inserted only while clock_timestamp() < deadline,
+   * and the statement itself is bounded by statement_timeout).
+   */
+  deadline: Date;
 };
 
 type Row = {
@@ -25,7 +33,7 @@ type Row = {
   seats: string[];
   total_cents: bigint;
   status: ReservationStatus;
-  idempotency_key: string;
+  idempotency_key: string | null;
   request_hash: string;
   expires_at: Date;
   created_at: Date;
@@ -64,49 +72,58 @@ export class HoldConflict extends Error {
   }
 }
 
+/** The hold reached PostgreSQL after its deadline and was not written. */
+export class HoldTooLate extends Error {
+  constructor() {
+    super('hold reached PostgreSQL after its deadline');
+  }
+}
+
 /**
- * Writes many holds in one statement. If the batch fails on a unique index (a seat that
- * PostgreSQL already has live, or an idempotency key), each hold is retried alone so one
- * conflict never fails its neighbours.
+ * Writes many holds in one statement. If the batch fails, each hold is retried alone, so
+ * one conflict (a seat PostgreSQL already has live, an idempotency key) or one bad row
+ * never fails its neighbours.
  */
 export async function insertHolds(sql: Sql, holds: NewHold[]): Promise<FlushResult<true>[]> {
   try {
-    await insertMany(sql, holds);
-    return holds.map(() => true as const);
+    return await insertMany(sql, holds);
   } catch (err) {
-    if (holds.length === 1 || !isUniqueViolation(err)) {
-      return holds.map(() => asConflict(err));
-    }
+    if (holds.length === 1) return [asConflict(err)];
   }
-  return Promise.all(
-    holds.map((h) => insertMany(sql, [h]).then(() => true as const, asConflict)),
-  );
+  return Promise.all(holds.map((h) => insertMany(sql, [h]).then(([r]) => r!, asConflict)));
 }
 
-function insertMany(sql: Sql, holds: NewHold[]) {
-  return dbQuery('insert_holds', { 'boxoffice.batch_size': holds.length }, () => insertManyQuery(sql, holds));
+async function insertMany(sql: Sql, holds: NewHold[]): Promise<FlushResult<true>[]> {
+  const rows = await dbQuery('insert_holds', { 'boxoffice.batch_size': holds.length }, () => insertManyQuery(sql, holds));
+  const written = new Set(rows.map((r) => r.id));
+  return holds.map((h) => (written.has(h.id) ? true : new HoldTooLate()));
 }
 
 function insertManyQuery(sql: Sql, holds: NewHold[]) {
   const seatRows = holds.flatMap((h) => h.seats.map((s) => [h.id, h.eventId, s] as const));
-  return sql`
+  return sql<{ id: string }[]>`
     with r as (
       insert into reservations (id, event_id, user_id, zone_code, quantity, total_cents, status,
-        idempotency_key, request_hash, expires_at)
-      select id, event_id, user_id, zone_code, quantity, total_cents, 'held', idem, hash, expires_at
+        idempotency_key, request_hash, expires_at, created_at)
+      select id, event_id, user_id, zone_code, quantity, total_cents, 'held', idem, hash, expires_at, created_at
       from unnest(${holds.map((h) => h.id)}::uuid[], ${holds.map((h) => h.eventId)}::uuid[],
         ${holds.map((h) => h.userId)}::text[], ${holds.map((h) => h.zone)}::text[],
         ${holds.map((h) => h.quantity)}::int[], ${holds.map((h) => h.totalCents)}::bigint[],
         ${holds.map((h) => h.idempotencyKey)}::text[], ${holds.map((h) => h.requestHash)}::text[],
-        ${holds.map((h) => h.expiresAt.toISOString())}::timestamptz[])
-        as t(id, event_id, user_id, zone_code, quantity, total_cents, idem, hash, expires_at)
+        ${holds.map((h) => h.expiresAt.toISOString())}::timestamptz[],
+        ${holds.map((h) => h.createdAt.toISOString())}::timestamptz[],
+        ${holds.map((h) => h.deadline.toISOString())}::timestamptz[])
+        as t(id, event_id, user_id, zone_code, quantity, total_cents, idem, hash, expires_at, created_at, deadline)
+      where clock_timestamp() < t.deadline
       returning id
+    ), s as (
+      insert into reservation_seats (reservation_id, event_id, seat_label)
+      select s.rid, s.eid, s.label
+      from unnest(${seatRows.map((s) => s[0])}::uuid[], ${seatRows.map((s) => s[1])}::uuid[],
+        ${seatRows.map((s) => s[2])}::text[]) as s(rid, eid, label)
+      join r on r.id = s.rid
     )
-    insert into reservation_seats (reservation_id, event_id, seat_label)
-    select s.rid, s.eid, s.label
-    from unnest(${seatRows.map((s) => s[0])}::uuid[], ${seatRows.map((s) => s[1])}::uuid[],
-      ${seatRows.map((s) => s[2])}::text[]) as s(rid, eid, label)
-    join r on r.id = s.rid`;
+    select id from r`;
 }
 
 const isUniqueViolation = (err: unknown) => (err as { code?: string }).code === '23505';
@@ -199,7 +216,8 @@ export async function liveForEvent(sql: Sql, eventId: string) {
 export async function idempotencyForEvent(sql: Sql, eventId: string) {
   return dbQuery('idempotency_for_event', { 'boxoffice.event_id': eventId }, () =>
     sql<{ id: string; user_id: string; idempotency_key: string; request_hash: string }[]>`
-    select id, user_id, idempotency_key, request_hash from reservations where event_id = ${eventId}`);
+    select id, user_id, idempotency_key, request_hash from reservations
+    where event_id = ${eventId} and idempotency_key is not null`);
 }
 
 /** Cumulative holds and confirms of an event: the organiser's dashboard derives rates from them. */

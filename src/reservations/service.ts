@@ -42,7 +42,15 @@ function bookingCode(): string {
 export class ReservationService {
   readonly writer: GroupCommit<repo.NewHold, true>;
 
+  /**
+   * How long after its Lua a hold may still be written: a Redis rebuild waits
+   * REBUILD_QUIESCE_MS, and a write started before the deadline ends within the statement
+   * timeout, so every hold decided before a loss is in PostgreSQL when the rebuild reads it.
+   */
+  private readonly writeBudgetMs: number;
+
   constructor(private readonly d: ReservationDeps) {
+    this.writeBudgetMs = Math.max(0, d.config.rebuild.quiesceMs - d.config.db.statementTimeoutMs - 250);
     this.writer = new GroupCommit({
       maxBatch: d.config.groupCommit.maxBatch,
       concurrency: d.config.groupCommit.concurrency,
@@ -73,11 +81,10 @@ export class ReservationService {
     }
     if (quantity > event.maxSeatsPerUser) throw Errors.limitExceeded(event.maxSeatsPerUser, 0, quantity);
 
-    const key = a.idempotencyKey ?? randomUUID();
+    const key = a.idempotencyKey ?? null;
     const requestHash = createHash('sha256')
       .update(JSON.stringify([event.id, zone.code, quantity, [...seats].sort()]))
       .digest('base64url');
-    const field = idemField(a.userId, key);
     const now = Date.now();
     const hold: repo.NewHold = {
       id: randomUUID(),
@@ -90,18 +97,31 @@ export class ReservationService {
       idempotencyKey: key,
       requestHash,
       expiresAt: new Date(now + event.holdSeconds * 1000),
+      createdAt: new Date(now),
+      deadline: new Date(now + this.writeBudgetMs),
     };
     const k = this.keys(event.id);
-    const outcome = await reserveScript(this.d.redis, k, {
-      now,
-      reservationId: hold.id,
-      userId: a.userId,
-      idemField: field,
-      requestHash,
-      zone: zone.code,
-      quantity,
-      seats,
-    });
+    const undo = () =>
+      releaseScript(this.d.redis, k, { reservationId: hold.id, zone: zone.code, forgetIdempotencyKey: true }).catch((e) =>
+        this.d.logger.error({ err: e, reservationId: hold.id }, 'undo of hold failed; reconciliation will free it'),
+      );
+    let outcome;
+    try {
+      outcome = await reserveScript(this.d.redis, k, {
+        now,
+        reservationId: hold.id,
+        userId: a.userId,
+        idemField: key === null ? '' : idemField(a.userId, key),
+        requestHash,
+        zone: zone.code,
+        quantity,
+        seats,
+      });
+    } catch (err) {
+      // A timed-out script may still have run: take its hold back before answering 503.
+      await undo();
+      throw err;
+    }
     this.d.onHoldOutcome?.(outcome.kind);
     switch (outcome.kind) {
       case 'held':
@@ -131,19 +151,20 @@ export class ReservationService {
     try {
       await this.writer.add(hold);
     } catch (err) {
+      // A connection lost after COMMIT: the row may be there after all.
+      if (!(err instanceof repo.HoldConflict || err instanceof repo.HoldTooLate)) {
+        const written = await repo.findReservation(this.d.sql, hold.id).catch(() => null);
+        if (written) return { reservation: written, replayed: false };
+      }
       // Nothing half-done: the Redis hold goes away with the failed write.
-      await releaseScript(this.d.redis, k, {
-        reservationId: hold.id,
-        zone: zone.code,
-        forgetIdemField: field,
-      }).catch((e) => this.d.logger.error({ err: e, reservationId: hold.id }, 'undo of hold failed'));
+      await undo();
       if (err instanceof repo.HoldConflict && err.reason === 'seat') throw Errors.seatsUnavailable(seats);
-      if (err instanceof repo.HoldConflict) {
+      if (err instanceof repo.HoldConflict && key !== null) {
         const prior = await repo.findByIdempotencyKey(this.d.sql, a.userId, key);
         if (prior && prior.requestHash === requestHash) return { reservation: prior, replayed: true };
         throw Errors.idempotencyKeyReused();
       }
-      this.d.logger.error({ err, reservationId: hold.id }, 'hold write failed');
+      if (!(err instanceof repo.HoldTooLate)) this.d.logger.error({ err, reservationId: hold.id }, 'hold write failed');
       throw Errors.unavailable();
     }
     return {
@@ -151,7 +172,6 @@ export class ReservationService {
       reservation: {
         ...hold,
         status: 'held',
-        createdAt: new Date(now),
         confirmedAt: null,
         cancelledAt: null,
         expiredAt: null,

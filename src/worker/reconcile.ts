@@ -121,10 +121,11 @@ export class Reconciler {
           if (o === 'sold') stats.sold++;
         }));
       } else if (pg === 'cancelled' || pg === 'expired') {
-        work.push(this.free(k, id, rec.zone, stats));
+        work.push(this.free(k, id, rec.zone, stats, false));
       } else {
         const first = this.suspects.get(id) ?? now;
-        if (now - first >= this.graceMs) work.push(this.free(k, id, rec.zone, stats));
+        // PostgreSQL never got this hold: its idempotency key must run again on a retry.
+        if (now - first >= this.graceMs) work.push(this.free(k, id, rec.zone, stats, true));
         else seen.set(id, first);
       }
     }
@@ -172,8 +173,8 @@ export class Reconciler {
     if (event) await this.d.loader.ensureLoaded(event);
   }
 
-  private async free(k: EventKeys, id: string, zone: string, stats: ReconcileStats): Promise<void> {
-    const outcome = await releaseScript(this.d.redis, k, { reservationId: id, zone });
+  private async free(k: EventKeys, id: string, zone: string, stats: ReconcileStats, orphan: boolean): Promise<void> {
+    const outcome = await releaseScript(this.d.redis, k, { reservationId: id, zone, forgetIdempotencyKey: orphan });
     if (outcome === 'released') stats.freed++;
   }
 
