@@ -119,6 +119,22 @@ describe('idempotency', () => {
     expect(n!.n).toBe(1);
   });
 
+  it('a retry of a successful hold replays it even after its queue pass lapsed', async () => {
+    const { signQueueToken } = await import('../src/queue/tokens');
+    const ev = await h.createEvent({ queue: { enabled: true, admitPerSecond: 10, passSeconds: 60 } });
+    const sub = `qp-${randomUUID()}`;
+    const u = await h.token(sub);
+    const pass = signQueueToken(h.config.queueSecret, { k: 'pass', e: ev.id, u: sub, x: Date.now() + 60_000 });
+    const key = randomUUID();
+    const first = await h.call('POST', `/v1/events/${ev.id}/reservations`, { token: u, body: { seats: ['A-8-8'] }, headers: { 'idempotency-key': key, 'x-queue-pass': pass } });
+    expect(first.status).toBe(201);
+    const replay = await h.call('POST', `/v1/events/${ev.id}/reservations`, { token: u, body: { seats: ['A-8-8'] }, headers: { 'idempotency-key': key } });
+    expect([replay.status, replay.body.id]).toEqual([201, first.body.id]);
+    // Without the key (or with another body) the missing pass still counts.
+    const other = await h.call('POST', `/v1/events/${ev.id}/reservations`, { token: u, body: { seats: ['A-8-9'] }, headers: { 'idempotency-key': key } });
+    expect([other.status, other.body.error.code]).toEqual([403, 'QUEUE_PASS_REQUIRED']);
+  });
+
   it('without a key, each request is its own hold and no key is stored', async () => {
     const ev = await h.createEvent();
     const sub = `nk-${randomUUID()}`;

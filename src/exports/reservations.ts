@@ -1,4 +1,5 @@
 import type { Sql } from '../db/client';
+import { SEATS } from '../reservations/repository';
 import type { ReservationStatus } from '../reservations/model';
 import { csvEncoder, ndjsonEncoder } from '../streaming/encoders';
 import { cursorBatches } from '../streaming/pg-cursor';
@@ -30,9 +31,7 @@ export function reservationExportRows(
   return cursorBatches<ExportRow>(
     sql,
     (tx) => tx`
-      select r.id, r.user_id, r.status, r.zone_code, r.quantity,
-        coalesce((select array_agg(rs.seat_label order by rs.seat_label)
-          from reservation_seats rs where rs.reservation_id = r.id), '{}') as seats,
+      select r.id, r.user_id, r.status, r.zone_code, r.quantity, ${SEATS(tx as unknown as Sql)},
         r.total_cents, r.created_at, r.confirmed_at
       from reservations r
       where r.event_id = ${eventId}

@@ -1,6 +1,7 @@
 import type { BoxEvent, Zone } from '../events/model';
 import { zoneSeatLabels } from '../events/model';
 import type { RedisClient } from '../redis/client';
+import { seatStatus, type SeatStatus } from './records';
 import { eventKeys } from '../redis/keys';
 import { Errors } from '../shared/errors';
 
@@ -24,7 +25,6 @@ export async function readAvailability(
   });
 }
 
-export type SeatStatus = 'available' | 'held' | 'sold';
 export type SeatEntry = { seat: string; status: SeatStatus };
 
 const SEAT_BATCH = 2_000;
@@ -53,7 +53,7 @@ export async function* seatMapBatches(
     return labels.map((seat, i): SeatEntry => {
       const v = values[i];
       if (v === null || v === undefined) throw Errors.unavailable('event inventory is being restored, retry shortly', 2);
-      return { seat, status: v === '' ? 'available' : v[0] === 's' ? 'sold' : 'held' };
+      return { seat, status: seatStatus(v) };
     });
   };
   for (const label of zoneSeatLabels(zone)) {

@@ -7,6 +7,7 @@ import type { RedisClient } from '../redis/client';
 import { eventKeys, idemField } from '../redis/keys';
 import { idempotencyForEvent, liveForEvent } from '../reservations/repository';
 import type { Reservation } from '../reservations/model';
+import { holdRecord, seatValue } from './records';
 
 const CHUNK = 5_000;
 
@@ -43,6 +44,11 @@ export class InventoryLoader {
       this.inflight.set(event.id, p);
     }
     return p;
+  }
+
+  /** Makes every script refuse the event until it is rebuilt from PostgreSQL (drift repair). */
+  async invalidate(eventId: string): Promise<void> {
+    await this.d.redis.del(eventKeys(this.d.prefix, eventId).meta);
   }
 
   async isLoaded(eventId: string): Promise<boolean> {
@@ -103,11 +109,11 @@ export class InventoryLoader {
     const holds: string[] = [];
     for (const r of live) {
       const tag = r.status === 'confirmed' ? 's' : 'h';
-      for (const s of r.seats) seatState.set(s, `${tag}:${r.id}`);
+      for (const s of r.seats) seatState.set(s, seatValue(tag, r.id));
       const counter = tag === 's' ? sold : held;
       counter.set(r.zone, (counter.get(r.zone) ?? 0) + r.quantity);
       users.set(r.userId, (users.get(r.userId) ?? 0) + r.quantity);
-      holds.push(r.id, `${tag}|${r.zone}|${r.quantity}|${r.seats.join(',')}|${r.userId}`);
+      holds.push(r.id, holdRecord(tag, r.zone, r.quantity, r.seats, r.userId));
     }
 
     const writes: Promise<unknown>[] = [];

@@ -15,7 +15,8 @@ export function createRedis(
     commandTimeout: cfg.commandTimeoutMs,
     connectTimeout: cfg.connectTimeoutMs,
     maxRetriesPerRequest: 2,
-    // Fail fast while disconnected so requests answer 503 instead of queueing forever.
+    // Commands issued while reconnecting wait in the offline queue, bounded by
+    // maxRetriesPerRequest and commandTimeout, so a request answers 503 within seconds.
     enableOfflineQueue: true,
     retryStrategy: (times) => Math.min(times * 100, 2_000),
     lazyConnect: opts.lazy ?? false,

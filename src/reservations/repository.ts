@@ -63,7 +63,7 @@ const toReservation = (r: Row): Reservation => ({
 });
 
 /** Reservation columns plus its seats, in label order. */
-const SEATS = (sql: Sql) => sql`coalesce((select array_agg(rs.seat_label order by rs.seat_label)
+export const SEATS = (sql: Sql) => sql`coalesce((select array_agg(rs.seat_label order by rs.seat_label)
   from reservation_seats rs where rs.reservation_id = r.id), '{}') as seats`;
 
 export class HoldConflict extends Error {

@@ -74,17 +74,28 @@ export class ReservationService {
     if (!event) throw Errors.notFound('event');
     const { zone, seats, quantity } = resolveRequest(event, a.body);
 
-    if (salesState(event) !== 'open') throw Errors.salesClosed(salesWindow(event));
-    if (event.queue.enabled) {
-      const pass = verifyQueueToken(this.d.config.queueSecret, 'pass', a.queuePass);
-      if (!pass || pass.e !== event.id || pass.u !== a.userId) throw Errors.queuePassRequired();
-    }
-    if (quantity > event.maxSeatsPerUser) throw Errors.limitExceeded(event.maxSeatsPerUser, 0, quantity);
-
     const key = a.idempotencyKey ?? null;
     const requestHash = createHash('sha256')
       .update(JSON.stringify([event.id, zone.code, quantity, [...seats].sort()]))
       .digest('base64url');
+    const k = this.keys(event.id);
+    try {
+      if (salesState(event) !== 'open') throw Errors.salesClosed(salesWindow(event));
+      if (event.queue.enabled) {
+        const pass = verifyQueueToken(this.d.config.queueSecret, 'pass', a.queuePass);
+        if (!pass || pass.e !== event.id || pass.u !== a.userId) throw Errors.queuePassRequired();
+      }
+      if (quantity > event.maxSeatsPerUser) throw Errors.limitExceeded(event.maxSeatsPerUser, 0, quantity);
+    } catch (err) {
+      // A retry of a hold that already succeeded gets that reservation, even once the sales
+      // window or its queue pass has closed (a rejection path, so the extra read is cheap).
+      const prior = key === null ? null : await this.d.redis.hget(k.idem, idemField(a.userId, key));
+      if (prior?.endsWith(`|${requestHash}`)) {
+        return { reservation: await this.awaitReplay(prior.slice(0, prior.indexOf('|')), a.userId), replayed: true };
+      }
+      throw err;
+    }
+
     const now = Date.now();
     const hold: repo.NewHold = {
       id: randomUUID(),
@@ -100,7 +111,6 @@ export class ReservationService {
       createdAt: new Date(now),
       deadline: new Date(now + this.writeBudgetMs),
     };
-    const k = this.keys(event.id);
     const undo = () =>
       releaseScript(this.d.redis, k, { reservationId: hold.id, zone: zone.code, forgetIdempotencyKey: true }).catch((e) =>
         this.d.logger.error({ err: e, reservationId: hold.id }, 'undo of hold failed; reconciliation will free it'),
@@ -275,7 +285,7 @@ export class ReservationService {
       if (outcome === 'missing') {
         // Redis lost this hold while keeping the event: rebuild the event from PostgreSQL.
         this.d.logger.warn({ reservationId: r.id, eventId: r.eventId }, 'redis drift: forcing rebuild');
-        await this.d.redis.del(k.meta);
+        await this.d.loader.invalidate(r.eventId);
       }
     } catch (err) {
       this.d.logger.error({ err, reservationId: r.id, action }, 'redis sync failed; reconciliation will repair');

@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { Sql } from '../db/client';
 import type { EventCatalog } from '../events/catalog';
 import type { InventoryLoader } from '../inventory/loader';
+import { parseHoldRecord } from '../inventory/records';
 import { releaseScript, sellScript } from '../inventory/scripts';
 import type { RedisClient } from '../redis/client';
 import { eventKeys, type EventKeys } from '../redis/keys';
@@ -167,8 +168,8 @@ export class Reconciler {
     return true;
   }
 
-  private async rebuild(k: EventKeys, eventId: string): Promise<void> {
-    await this.d.redis.del(k.meta);
+  private async rebuild(_k: EventKeys, eventId: string): Promise<void> {
+    await this.d.loader.invalidate(eventId);
     const event = await this.d.catalog.get(eventId);
     if (event) await this.d.loader.ensureLoaded(event);
   }
@@ -178,14 +179,13 @@ export class Reconciler {
     if (outcome === 'released') stats.freed++;
   }
 
-  private async scanHolds(k: EventKeys): Promise<Map<string, { state: string; zone: string }>> {
-    const holds = new Map<string, { state: string; zone: string }>();
+  private async scanHolds(k: EventKeys): Promise<Map<string, ReturnType<typeof parseHoldRecord>>> {
+    const holds = new Map<string, ReturnType<typeof parseHoldRecord>>();
     let cursor = '0';
     do {
       const [next, fields] = await this.d.redis.hscan(k.holds, cursor, 'COUNT', 1_000);
       for (let i = 0; i + 1 < fields.length; i += 2) {
-        const [state = '', zone = ''] = fields[i + 1]!.split('|', 2);
-        holds.set(fields[i]!, { state, zone });
+        holds.set(fields[i]!, parseHoldRecord(fields[i + 1]!));
       }
       cursor = next;
     } while (cursor !== '0');
