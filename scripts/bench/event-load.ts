@@ -12,6 +12,8 @@ const config = loadConfig({
   REDIS_URL: process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379/3',
   REDIS_PREFIX: `bench${randomUUID().slice(0, 6)}`,
   PG_STATEMENT_TIMEOUT_MS: '60000',
+  REBUILD_QUIESCE_MS: '61000',
+  RECONCILE_ORPHAN_GRACE_MS: '61000',
 });
 await ensureDatabase(config.db.url);
 const core = createCore(config, createLogger('warn', 'bench'), 'bench');
