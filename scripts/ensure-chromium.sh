@@ -19,11 +19,12 @@ fi
 
 echo "[ensure-chromium] installing Debian's chromium with apt" >&2
 export DEBIAN_FRONTEND=noninteractive
-# Only refresh the package lists when apt does not know the package yet (fresh images).
-if ! apt-cache show chromium >/dev/null 2>&1; then
+# Try with the package lists the image has; refresh them only if that fails (unknown
+# package on a fresh image, or stale lists whose versions the mirror no longer serves).
+if ! "${SUDO[@]}" apt-get install -y -qq --no-install-recommends chromium >/dev/null 2>&1; then
   "${SUDO[@]}" apt-get update -qq
+  "${SUDO[@]}" apt-get install -y -qq --no-install-recommends chromium >/dev/null
 fi
-"${SUDO[@]}" apt-get install -y -qq --no-install-recommends chromium >/dev/null
 
 if [ ! -x "$BIN" ]; then
   echo "[ensure-chromium] apt finished but $BIN is still missing" >&2
