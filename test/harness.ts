@@ -29,8 +29,6 @@ export async function startHarness(env: Record<string, string> = {}) {
     // Short enough that the Redis-loss tests stay quick, long enough for a loaded CI machine.
     REBUILD_QUIESCE_MS: '4000',
     PG_STATEMENT_TIMEOUT_MS: '1000',
-    // Test files tune the waiting room through process.env before starting their stack.
-    ...Object.fromEntries(Object.entries(process.env).filter(([k]) => k.startsWith('QUEUE_'))),
     ...env,
     PG_SCHEMA: schema,
   } as NodeJS.ProcessEnv);

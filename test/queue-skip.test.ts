@@ -9,14 +9,13 @@ import { sleep, startQueueServer, watch } from './queue/helpers';
 
 // A short idle window, so abandoned tickets go stale within the test; streams must keep
 // their holders fresh (they refresh every third of it).
-process.env.QUEUE_IDLE_SKIP_SECONDS = '1';
-process.env.QUEUE_PING_SECONDS = '1';
+const QUEUE_ENV = { QUEUE_IDLE_SKIP_SECONDS: '1', QUEUE_PING_SECONDS: '1' };
 
 let h: Harness;
 let srv: Awaited<ReturnType<typeof startQueueServer>>['srv'];
 let stop: () => Promise<void>;
 beforeAll(async () => {
-  ({ h, srv, close: stop } = await startQueueServer());
+  ({ h, srv, close: stop } = await startQueueServer(QUEUE_ENV));
 });
 afterAll(() => stop());
 

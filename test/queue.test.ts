@@ -8,13 +8,13 @@ import type { BoxEvent } from '../src/events/model';
 import { startHarness, type Harness } from './harness';
 import { listen, readStream, sleep, startQueueServer, watch } from './queue/helpers';
 
-process.env.QUEUE_RETRY_MS = '300';
+const QUEUE_ENV = { QUEUE_RETRY_MS: '300' };
 
 let h: Harness;
 let srv: Awaited<ReturnType<typeof startQueueServer>>['srv'];
 let stop: () => Promise<void>;
 beforeAll(async () => {
-  ({ h, srv, close: stop } = await startQueueServer());
+  ({ h, srv, close: stop } = await startQueueServer(QUEUE_ENV));
 });
 afterAll(() => stop());
 
@@ -266,7 +266,7 @@ describe('tickets and errors', () => {
 describe('connections', () => {
   it('frees listeners and the timer when clients go away (10,000 open/close cycles)', async () => {
     // A process of its own, so rooms kept alive by other tests' polls do not count.
-    const h2 = await startHarness({ REDIS_PREFIX: h.config.redis.prefix, PG_SCHEMA: h.config.db.schema! });
+    const h2 = await startHarness({ ...QUEUE_ENV, REDIS_PREFIX: h.config.redis.prefix, PG_SCHEMA: h.config.db.schema! });
     const s2 = await listen(h2.app.fetch);
     const stats = async () => (await h2.call('GET', '/v1/admin/queue/connections', { token: h2.adminToken })).body;
     const streamUrl = (eventId: string, ticket: string) =>
@@ -305,7 +305,7 @@ describe('connections', () => {
   }, 120_000);
 
   it('drain ends every stream with a retry hint', async () => {
-    const h2 = await startHarness({ REDIS_PREFIX: h.config.redis.prefix, PG_SCHEMA: h.config.db.schema! });
+    const h2 = await startHarness({ ...QUEUE_ENV, REDIS_PREFIX: h.config.redis.prefix, PG_SCHEMA: h.config.db.schema! });
     const s2 = await listen(h2.app.fetch);
     try {
       const ev = await queueEvent({ salesOpenAt: new Date(Date.now() + 3_600_000).toISOString() });

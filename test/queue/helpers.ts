@@ -82,9 +82,9 @@ export async function readStream(url: string, init: RequestInit = {}) {
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** A harness (own Redis prefix) served over real HTTP; close() also removes its Redis keys. */
-export async function startQueueServer() {
+export async function startQueueServer(env: Record<string, string> = {}) {
   const { startHarness } = await import('../harness');
-  const h = await startHarness();
+  const h = await startHarness(env);
   const srv = await listen(h.app.fetch);
   return {
     h,
