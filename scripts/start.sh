@@ -9,7 +9,7 @@ if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.j
   npm ci --no-audit --no-fund
 fi
 bash scripts/services.sh up
-npx --no-install tsx src/db/migrate-cli.ts
+npx --no-install tsx src/migrate.ts
 # Development only: a demo event so the page has something to book.
 if [ "${NODE_ENV:-development}" != production ]; then npx --no-install tsx scripts/seed-demo.ts; fi
 

@@ -2,7 +2,7 @@ import { serve } from '@hono/node-server';
 import type { Server } from 'node:http';
 import { loadConfigOrExit } from './config/load';
 import { createCore } from './core';
-import { createApp } from './http/app';
+import { createApp } from './app';
 import { createKafka, kafkaReadiness } from './outbox/kafka';
 import { createLogger } from './shared/logger';
 import { onShutdown } from './shared/shutdown';

@@ -1,24 +1,23 @@
-// Worker process: seat release, reconciliation and the outbox relay, over the same core as the API.
+// Worker process: seat release, reconciliation, admission and the outbox relay, over the same core as the API.
 import { loadConfigOrExit } from './config/load';
 import { createCore } from './core';
 import { createRelayKafka, OutboxRelay } from './outbox/relay';
+import { admissionJob } from './queue/ticker';
 import { createLogger } from './shared/logger';
 import { onShutdown } from './shared/shutdown';
+import { serveMetrics } from './telemetry/serve-metrics';
+import { metrics } from './telemetry/metrics';
 import { Reconciler } from './worker/reconcile';
 import { releaseExpired } from './worker/release';
 import { JobRunner } from './worker/runner';
-import { admissionJob } from './queue/ticker';
-import { serveMetrics } from './telemetry/serve-metrics';
-import { liveSources, metrics } from './telemetry/metrics';
 
 const config = loadConfigOrExit();
 const logger = createLogger(config.logLevel, 'worker');
 const core = createCore(config, logger, 'worker');
-const kafka = createRelayKafka(config.kafka, logger);
 
 const relay = new OutboxRelay({
   sql: core.sql,
-  kafka,
+  kafka: createRelayKafka(config.kafka, logger),
   logger: logger.child({ job: 'relay' }),
   ...config.relay,
   onPublished: (rows) => {
@@ -26,40 +25,25 @@ const relay = new OutboxRelay({
     metrics.relayPublished.inc(rows.length);
   },
 });
-liveSources.outbox = async () => {
-  const [row] = await core.sql<{ backlog: number; age: number }[]>`
-    select count(*)::int as backlog,
-      coalesce(extract(epoch from now() - min(created_at)), 0)::float8 as age
-    from outbox where sent_at is null`;
-  return { backlog: row!.backlog, oldestAgeSeconds: row!.age };
-};
 const reconciler = new Reconciler({
   sql: core.sql,
   redis: core.redis,
   prefix: config.redis.prefix,
-  catalog: core.catalog,
   loader: core.loader,
   logger: logger.child({ job: 'reconcile' }),
   orphanGraceMs: config.worker.orphanGraceMs,
   closedLookbackMs: config.worker.closedLookbackMs,
 });
-const admission = admissionJob(core);
+const admission = admissionJob(core.queue);
+const release = {
+  ...core.transitions,
+  batch: config.worker.releaseBatch,
+  logger: logger.child({ job: 'seat-release' }),
+  onBatch: (n: number) => metrics.workerReleases.inc({ reason: 'expired' }, n),
+};
 const jobs = new JobRunner(logger)
   .every('admission', admission.intervalMs, admission.run)
-  .every('seat-release', config.worker.releaseIntervalMs, (signal) =>
-    releaseExpired(
-      {
-        sql: core.sql,
-        redis: core.redis,
-        prefix: config.redis.prefix,
-        topic: config.kafka.topic,
-        batch: config.worker.releaseBatch,
-        logger: logger.child({ job: 'seat-release' }),
-        onBatch: (n) => metrics.workerReleases.inc({ reason: 'expired' }, n),
-      },
-      signal,
-    ),
-  )
+  .every('seat-release', config.worker.releaseIntervalMs, (signal) => releaseExpired(release, signal))
   .every('reconcile', config.worker.reconcileIntervalMs, async (signal) => {
     const stats = await reconciler.run(signal);
     if (stats.freed) metrics.workerReleases.inc({ reason: 'reconciled' }, stats.freed);

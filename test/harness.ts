@@ -3,7 +3,7 @@ import { loadConfig, type Config } from '../src/config/config';
 import { createCore, type Core } from '../src/core';
 import { createSql } from '../src/db/client';
 import { migrate } from '../src/db/migrate';
-import { createApp } from '../src/http/app';
+import { createApp } from '../src/app';
 import { signAccessToken } from '../src/auth/jwt';
 import { createLogger } from '../src/shared/logger';
 import { TEST_DATABASE_URL, TEST_KAFKA_BROKERS, TEST_REDIS_URL } from './env';

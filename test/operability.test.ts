@@ -68,11 +68,20 @@ describe('API reference', () => {
       ['get', '/v1/admin/events/{id}/reservations/export'],
     ] as const;
     if (contract) {
-      // Every `METHOD /v1/...` route named in the contract is in the list above.
-      const named = [...contract.matchAll(/`(GET|POST|PATCH|DELETE) (\/v1\/[^`? ]+)/g)].map(
-        (m) => `${m[1]!.toLowerCase()} ${m[2]!.replace(/:(\w+)/g, '{$1}')}`,
-      );
-      for (const r of named) expect(routes.map(([m, p]) => `${m} ${p}`)).toContain(r);
+      const named = (text: string) =>
+        [...text.matchAll(/`(GET|POST|PATCH|DELETE) (\/v1\/[^`? ]+)/g)].map(
+          (m) => `${m[1]!.toLowerCase()} ${m[2]!.replace(/:(\w+)/g, '{$1}')}`,
+        );
+      const [v1, v11 = ''] = contract.split('# v1.1 additions');
+      // Every `METHOD /v1/...` route named in the v1 contract is in the list above.
+      for (const r of named(v1!)) expect(routes.map(([m, p]) => `${m} ${p}`)).toContain(r);
+      // A v1.1 route is either served (and documented) or still listed as not built; the
+      // list only shrinks: a route that is served must leave it.
+      for (const r of new Set(named(v11))) {
+        const [m, p] = r.split(' ') as [string, string];
+        const served = Boolean(doc.paths[p]?.[m]);
+        expect(served !== V11_NOT_YET_BUILT.has(r), `${r}: served ${served}, listed as not built ${V11_NOT_YET_BUILT.has(r)}`).toBe(true);
+      }
     }
     const missing = routes.filter(([m, p]) => !doc.paths[p]?.[m]).map(([m, p]) => `${m} ${p}`);
     expect(missing).toEqual([]);
@@ -115,3 +124,17 @@ describe('tracing', () => {
     expect(row!.headers.traceparent).toContain(confirmRoot.spanContext().traceId);
   });
 });
+
+/** v1.1 routes of ../shared/api.md not built yet (the README's changelog says which are). */
+const V11_NOT_YET_BUILT = new Set([
+  'post /v1/reservations/{id}/checkout',
+  'post /v1/payments/webhooks/{provider}',
+  'post /v1/dev/payments/{paymentId}/succeed',
+  'post /v1/admin/reservations/{id}/refund',
+  'get /v1/reservations/{id}/tickets',
+  'post /v1/admin/events/{id}/checkins',
+  'patch /v1/admin/events/{id}',
+  'delete /v1/admin/events/{id}/queue/passes/{userId}',
+  'get /v1/events/{id}/queue/challenge',
+  'get /v1/schemas/booking-event.json',
+]);

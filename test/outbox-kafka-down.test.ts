@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Kafka } from 'kafkajs';
 import { DedupingConsumer } from '../src/consumers/dedupe';
 import { notificationHandler } from '../src/consumers/notifier';
-import { createApp } from '../src/http/app';
+import { createApp } from '../src/app';
 import { createKafka, ensureTopic, kafkaReadiness } from '../src/outbox/kafka';
 import { createRelayKafka, OutboxRelay } from '../src/outbox/relay';
 import { startHarness, type Harness } from './harness';

@@ -66,7 +66,7 @@ describe('abandoned tickets', () => {
     await sleep(300);
     expect(await admittedNow()).toBe(first); // nobody drives it
 
-    const stop = startAdmissionTicker(h.core);
+    const stop = startAdmissionTicker(h.core.queue, h.core.logger);
     try {
       const t = Date.now();
       while ((await admittedNow()) < 10 && Date.now() - t < 3_000) await sleep(25);

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startHarness, type Harness } from './harness';
+import { eventKeys } from '../src/redis/keys';
 
 let h: Harness;
 beforeAll(async () => {
@@ -145,7 +146,7 @@ describe('idempotency', () => {
     expect(a.body.id).not.toBe(b.body.id);
     const rows = await h.core.sql`select idempotency_key from reservations where user_id = ${sub}`;
     expect(rows.map((r) => r.idempotency_key)).toEqual([null, null]);
-    const k = `${h.config.redis.prefix}:{evt:${ev.id}}:idem`;
+    const k = eventKeys(h.config.redis.prefix, ev.id).idem;
     expect(await h.core.redis.hlen(k)).toBe(0);
     // The 201's createdAt is the stored one.
     expect((await h.call('GET', `/v1/reservations/${a.body.id}`, { token: u })).body.createdAt).toBe(a.body.createdAt);
@@ -204,7 +205,7 @@ describe('idempotency', () => {
     const u = await h.token(sub);
     const key = randomUUID();
     const first = await h.call('POST', `/v1/events/${ev.id}/reservations`, { token: u, body: { seats: ['A-7-7'] }, headers: { 'idempotency-key': key } });
-    const keys = await h.core.redis.keys(`${h.config.redis.prefix}:{evt:${ev.id}}:*`);
+    const keys = await h.core.redis.keys(eventKeys(h.config.redis.prefix, ev.id).pattern);
     await h.core.redis.del(...keys);
     const during = await h.call('POST', `/v1/events/${ev.id}/reservations`, { token: u, body: { seats: ['A-7-7'] }, headers: { 'idempotency-key': key } });
     expect(during.status).toBe(503);

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCore, type Core } from '../src/core';
 import { reserveScript } from '../src/inventory/scripts';
 import { enqueueBookingEvents } from '../src/outbox/outbox';
-import type { Sql } from '../src/db/client';
+import { reservationJson } from '../src/reservations/model';
 import { eventKeys, idemField } from '../src/redis/keys';
 import { expireDue, markConfirmed } from '../src/reservations/repository';
 import { Reconciler } from '../src/worker/reconcile';
@@ -32,14 +32,7 @@ function workerCore(name: string): Core {
 }
 
 function releaseDeps(core: Core, batch: number) {
-  return {
-    sql: core.sql,
-    redis: core.redis,
-    prefix: h.config.redis.prefix,
-    topic: h.config.kafka.topic,
-    logger: core.logger,
-    batch,
-  };
+  return { ...core.transitions, logger: core.logger, batch };
 }
 
 function reconciler(core: Core, orphanGraceMs = 60_000) {
@@ -47,7 +40,6 @@ function reconciler(core: Core, orphanGraceMs = 60_000) {
     sql: core.sql,
     redis: core.redis,
     prefix: h.config.redis.prefix,
-    catalog: core.catalog,
     loader: core.loader,
     logger: core.logger,
     orphanGraceMs,
@@ -166,7 +158,7 @@ describe('seat-release worker', () => {
     // Dies before committing: nothing happened, the next run expires them.
     await expect(
       h.core.sql.begin(async (tx) => {
-        await expireDue(tx as unknown as Sql, 10_000);
+        await expireDue(tx, 10_000);
         throw new Error('killed');
       }),
     ).rejects.toThrow('killed');
@@ -175,8 +167,8 @@ describe('seat-release worker', () => {
 
     // Dies after committing, before Redis: PostgreSQL says expired, Redis still holds.
     await h.core.sql.begin(async (tx) => {
-      const rows = (await expireDue(tx as unknown as Sql, 10_000)).filter((r) => ids.includes(r.id));
-      await enqueueBookingEvents(tx as unknown as Sql, h.config.kafka.topic, 'booking.expired', rows);
+      const rows = (await expireDue(tx, 10_000)).filter((r) => ids.includes(r.id));
+      await enqueueBookingEvents(tx, h.config.kafka.topic, 'booking.expired', rows.map(reservationJson));
     });
     expect((await seatStatus(ev.id, 'A')).get('A-1-1')).toBe('held');
 

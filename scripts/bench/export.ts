@@ -15,7 +15,7 @@ import { loadConfig } from '../../src/config/config';
 import { createCore } from '../../src/core';
 import { ensureDatabase, migrate } from '../../src/db/migrate';
 import { exportRoutes } from '../../src/exports/routes';
-import type { AuthEnv } from '../../src/http/auth';
+import { requireAuth, type AuthEnv } from '../../src/http/auth';
 import { toErrorResponse } from '../../src/http/error-boundary';
 import { createLogger } from '../../src/shared/logger';
 import type { StreamStats } from '../../src/streaming/chunked-stream';
@@ -71,7 +71,7 @@ type Run = { label: string; chunkBytes: number; gzip: boolean };
 async function run(r: Run, token: string) {
   let stats: StreamStats | undefined;
   const app = new OpenAPIHono<AuthEnv>();
-  exportRoutes(app, core, { chunkBytes: r.chunkBytes, onFinish: (s) => (stats = s) });
+  exportRoutes(app, core.exports, { auth: requireAuth(config.jwtSecret), logger, chunkBytes: r.chunkBytes, onFinish: (s) => (stats = s) });
   app.onError((err, c) => toErrorResponse(err, c, logger));
   const server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' });
   if (!server.listening) await new Promise((res) => server.once('listening', res));

@@ -14,6 +14,7 @@ import { ensureTopic } from '../../src/outbox/kafka';
 import { createRelayKafka, OutboxRelay, type PublishedRow } from '../../src/outbox/relay';
 import { createLogger } from '../../src/shared/logger';
 import { releaseExpired } from '../../src/worker/release';
+import { prefixPattern } from '../../src/redis/keys';
 
 const OUTBOX_ROWS = Number(process.env.BENCH_OUTBOX_ROWS ?? 50_000);
 const RATES = (process.env.BENCH_RATES ?? '200,1000').split(',').map(Number);
@@ -142,7 +143,7 @@ for (const workers of [1, 2]) {
   const t0 = performance.now();
   const counts = await Promise.all(
     cores.map((c) =>
-      releaseExpired({ sql: c.sql, redis: c.redis, prefix: config.redis.prefix, topic, logger, batch: config.worker.releaseBatch }),
+      releaseExpired({ ...c.transitions, topic, logger, batch: config.worker.releaseBatch }),
     ),
   );
   const s = (performance.now() - t0) / 1000;
@@ -157,7 +158,7 @@ for (const workers of [1, 2]) {
 // The bench's outbox rows, topic and Redis keys are throwaway.
 await core.sql`delete from outbox where topic = ${topic}`;
 for (let cursor = '0'; ; ) {
-  const [next, keys] = await core.redis.scan(cursor, 'MATCH', `${config.redis.prefix}:*`, 'COUNT', 1000);
+  const [next, keys] = await core.redis.scan(cursor, 'MATCH', prefixPattern(config.redis.prefix), 'COUNT', 1000);
   if (keys.length) await core.redis.unlink(...keys);
   if ((cursor = next) === '0') break;
 }

@@ -11,6 +11,7 @@ import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
+import { prefixPattern } from '../../src/redis/keys';
 
 type Stats = { rss: number; heapUsed: number; liveHeap: number; cpuUs: number; redisCommands: number; streams: number; at: number };
 
@@ -32,7 +33,7 @@ async function serveChild(): Promise<void> {
   const { serve } = await import('@hono/node-server');
   const { loadConfig } = await import('../../src/config/config');
   const { createCore } = await import('../../src/core');
-  const { createApp } = await import('../../src/http/app');
+  const { createApp } = await import('../../src/app');
   const { createLogger } = await import('../../src/shared/logger');
   const config = loadConfig(process.env);
   const core = createCore(config, createLogger(config.logLevel, 'bench-sse'), 'bench-sse');
@@ -213,7 +214,7 @@ async function drive(): Promise<void> {
   await new Promise((r) => child.once('exit', r));
   agent.destroy();
   const redis = new Redis(config.redis.url);
-  const keys = await redis.keys(`${prefix}:*`);
+  const keys = await redis.keys(prefixPattern(prefix));
   if (keys.length) await redis.del(...keys);
   await redis.quit();
   await sql`delete from events where id = ${eventId}`;

@@ -1,9 +1,9 @@
 import type { Consumer, Kafka } from 'kafkajs';
 import type { Logger } from 'pino';
-import type { Sql } from '../db/client';
+import type { Sql, Tx } from '../db/client';
 import { bookingMessageSchema, type BookingMessage } from '../outbox/message';
 
-export type Handler = (msg: BookingMessage, tx: Sql) => Promise<string>;
+export type Handler = (msg: BookingMessage, tx: Tx) => Promise<string>;
 
 export type DedupingConsumerOptions = {
   kafka: Kafka;
@@ -49,7 +49,7 @@ export class DedupingConsumer {
             on conflict (consumer, message_id) do nothing
             returning message_id`;
           if (!mine) return true;
-          const outcome = await this.o.handle(parsed, tx as unknown as Sql);
+          const outcome = await this.o.handle(parsed, tx);
           await tx`update consumer_messages set outcome = ${outcome}
             where consumer = ${name} and message_id = ${parsed.id}`;
           return false;

@@ -29,7 +29,7 @@ const SEAT_CHUNK = 20_000;
 
 /** Event, zones and every seat in one transaction; seats go in as arrays, not a row per trip. */
 export async function insertEvent(sql: Sql, e: BoxEvent): Promise<void> {
-  await dbQuery('insert_event', { 'boxoffice.event_id': e.id }, () => insertEventTx(sql, e));
+  await dbQuery(sql, 'insert_event', { 'boxoffice.event_id': e.id }, () => insertEventTx(sql, e));
 }
 
 async function insertEventTx(sql: Sql, e: BoxEvent): Promise<void> {
@@ -64,20 +64,20 @@ async function insertEventTx(sql: Sql, e: BoxEvent): Promise<void> {
 }
 
 export async function findEvent(sql: Sql, id: string): Promise<BoxEvent | null> {
-  const [row] = await dbQuery('find_event', { 'boxoffice.event_id': id }, () => sql<EventRow[]>`select * from events where id = ${id}`);
+  const [row] = await dbQuery(sql, 'find_event', { 'boxoffice.event_id': id }, () => sql<EventRow[]>`select * from events where id = ${id}`);
   if (!row) return null;
-  const zones = await dbQuery('find_zones', { 'boxoffice.event_id': id }, () =>
+  const zones = await dbQuery(sql, 'find_zones', { 'boxoffice.event_id': id }, () =>
     sql<ZoneRow[]>`select * from zones where event_id = ${id} order by position`);
   return toEvent(row, zones);
 }
 
 export async function listEvents(sql: Sql, opts: { onSaleOnly: boolean; limit: number }) {
-  const rows = await dbQuery('list_events', {}, () =>
+  const rows = await dbQuery(sql, 'list_events', {}, () =>
     opts.onSaleOnly
       ? sql<EventRow[]>`select * from events where sales_close_at > now() order by sales_open_at desc limit ${opts.limit}`
       : sql<EventRow[]>`select * from events order by created_at desc limit ${opts.limit}`);
   if (!rows.length) return [];
-  const zones = await dbQuery('list_zones', {}, () =>
+  const zones = await dbQuery(sql, 'list_zones', {}, () =>
     sql<ZoneRow[]>`select * from zones where event_id = any(${rows.map((r) => r.id)}::uuid[]) order by event_id, position`);
   return rows.map((r) => toEvent(r, zones.filter((z) => z.event_id === r.id)));
 }
@@ -107,4 +107,10 @@ function toEvent(row: EventRow, zones: ZoneRow[]): BoxEvent {
       }),
     ),
   };
+}
+
+/** The waiting room's admission rate, kept so a room rebuilt after a Redis loss starts at it. */
+export async function setQueueRate(sql: Sql, id: string, admitPerSecond: number): Promise<void> {
+  await dbQuery(sql, 'set_queue_rate', { 'boxoffice.event_id': id }, () =>
+    sql`update events set queue_admit_per_second = ${admitPerSecond} where id = ${id}`);
 }

@@ -1,7 +1,7 @@
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
 import type { TypedResponse } from 'hono';
 import type { Logger } from 'pino';
-import { requireAdmin, requireAuth, type AuthEnv } from '../http/auth';
+import { requireAdmin, type AuthEnv, type AuthMiddleware } from '../http/auth';
 import { errorResponses, IdParam, json } from '../http/schemas';
 import type { SeatEntry } from '../inventory/availability';
 import { jsonArrayEncoder } from '../streaming/encoders';
@@ -13,17 +13,11 @@ import type { EventService } from './service';
 /** Zones with more seats than this get their seat map streamed rather than built in memory. */
 export const SEAT_MAP_STREAM_ABOVE = 5_000;
 
-export type SeatMapStreaming = { logger: Logger; chunkBytes: number; streamAbove?: number };
+export type EventRouteDeps = { auth: AuthMiddleware; logger: Logger; chunkBytes: number; streamAbove?: number };
 
-export function eventRoutes(
-  app: OpenAPIHono<AuthEnv>,
-  events: EventService,
-  jwtSecret: string,
-  seatMapStreaming: SeatMapStreaming,
-) {
-  const auth = requireAuth(jwtSecret);
-  const streamAbove = seatMapStreaming.streamAbove ?? SEAT_MAP_STREAM_ABOVE;
-  const { chunkBytes, logger: streamLogger } = seatMapStreaming;
+export function eventRoutes(app: OpenAPIHono<AuthEnv>, events: EventService, deps: EventRouteDeps): void {
+  const { auth, chunkBytes, logger: streamLogger } = deps;
+  const streamAbove = deps.streamAbove ?? SEAT_MAP_STREAM_ABOVE;
   const seatMapEncoder = jsonArrayEncoder<SeatEntry>();
 
   app.openapi(

@@ -3,12 +3,12 @@ import type { z } from '@hono/zod-openapi';
 import type { Logger } from 'pino';
 import type { Sql } from '../db/client';
 import type { InventoryLoader } from '../inventory/loader';
-import { inventoryLoaded, readAvailability, seatMapBatches, type SeatEntry } from '../inventory/availability';
+import { readAvailability, seatMapBatches, type SeatEntry } from '../inventory/availability';
 import type { RedisClient } from '../redis/client';
 import { Errors } from '../shared/errors';
 import type { EventCatalog } from './catalog';
 import type { BoxEvent } from './model';
-import { insertEvent, listEvents } from './repository';
+import { insertEvent, listEvents, setQueueRate } from './repository';
 import type { CreateEventBody } from './schemas';
 
 export type EventDeps = {
@@ -70,7 +70,10 @@ export class EventService {
 
   async availability(id: string) {
     const event = await this.get(id);
-    return this.orRebuild(event, await readAvailability(this.d.redis, this.d.prefix, event));
+    // Auto-pipelining sends both in one round trip.
+    const [loaded, zones] = await Promise.all([this.d.loader.isLoaded(event.id), readAvailability(this.d.redis, this.d.prefix, event)]);
+    if (!loaded) throw this.d.loader.restoring(event);
+    return zones;
   }
 
   /**
@@ -82,13 +85,12 @@ export class EventService {
     const zone = event.zones.find((z) => z.code === zoneCode);
     if (!zone) throw Errors.notFound('zone');
     if (zone.kind !== 'seated') throw Errors.invalid(`zone ${zone.code} is general admission: it has no seat map`, { field: 'zone' });
-    this.orRebuild(event, (await inventoryLoaded(this.d.redis, this.d.prefix, event)) || null);
+    await this.d.loader.requireLoaded(event);
     return { seats: zone.capacity, batches: seatMapBatches(this.d.redis, this.d.prefix, event, zone) };
   }
 
-  private orRebuild<T>(event: BoxEvent, value: T | null): T {
-    if (value !== null) return value;
-    void this.d.loader.ensureLoaded(event).catch(() => {});
-    throw Errors.unavailable('event inventory is being restored, retry shortly', 2);
+  async setQueueRate(id: string, admitPerSecond: number): Promise<void> {
+    await setQueueRate(this.d.sql, id, admitPerSecond);
+    this.d.catalog.invalidate(id);
   }
 }

@@ -31,7 +31,7 @@ export function reservationExportRows(
   return cursorBatches<ExportRow>(
     sql,
     (tx) => tx`
-      select r.id, r.user_id, r.status, r.zone_code, r.quantity, ${SEATS(tx as unknown as Sql)},
+      select r.id, r.user_id, r.status, r.zone_code, r.quantity, ${SEATS(tx)},
         r.total_cents, r.created_at, r.confirmed_at
       from reservations r
       where r.event_id = ${eventId}

@@ -1,10 +1,11 @@
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
-import type { Core } from '../core';
-import { requireAdmin, requireAuth, type AuthEnv } from '../http/auth';
+import type { Logger } from 'pino';
+import { requireAdmin, type AuthEnv, type AuthMiddleware } from '../http/auth';
 import { errorResponses, IdParam } from '../http/schemas';
 import type { StreamStats } from '../streaming/chunked-stream';
 import { gzipWhenAccepted, streamResponse } from '../streaming/response';
-import { EXPORT_STATUSES, exportCsv, exportNdjson, reservationExportRows } from './reservations';
+import { EXPORT_STATUSES, exportCsv, exportNdjson } from './reservations';
+import type { ExportService } from './service';
 
 const StatusList = z
   .string()
@@ -22,17 +23,19 @@ const FORMATS = {
   csv: { encoder: exportCsv, contentType: 'text/csv; charset=utf-8; header=present' },
 } as const;
 
-export type ExportRouteOptions = {
-  /** Bytes per chunk (default: config STREAM_CHUNK_BYTES). */
-  chunkBytes?: number;
+export type ExportRouteDeps = {
+  auth: AuthMiddleware;
+  logger: Logger;
+  /** Bytes per chunk (config STREAM_CHUNK_BYTES). */
+  chunkBytes: number;
   /** Rows per cursor fetch. */
   batchRows?: number;
   onFinish?: (stats: StreamStats) => void;
 };
 
 /** Admin exports streamed from a PostgreSQL cursor in ~32 KiB chunks. */
-export function exportRoutes(app: OpenAPIHono<AuthEnv>, core: Core, opts: ExportRouteOptions = {}): void {
-  const chunkBytes = opts.chunkBytes ?? core.config.stream.chunkBytes;
+export function exportRoutes(app: OpenAPIHono<AuthEnv>, exports: ExportService, opts: ExportRouteDeps): void {
+  const { chunkBytes, logger } = opts;
 
   app.openapi(
     createRoute({
@@ -45,7 +48,7 @@ export function exportRoutes(app: OpenAPIHono<AuthEnv>, core: Core, opts: Export
         'first byte ends NDJSON with an error line `{"error":{"code":"STREAM_INCOMPLETE",...}}`; a CSV ' +
         'export is cut off instead (the transfer is incomplete).',
       security: [{ bearer: [] }],
-      middleware: [requireAuth(core.config.jwtSecret), requireAdmin, gzipWhenAccepted()] as const,
+      middleware: [opts.auth, requireAdmin, gzipWhenAccepted()] as const,
       request: { params: IdParam, query: ExportQuery },
       responses: {
         200: {
@@ -61,17 +64,17 @@ export function exportRoutes(app: OpenAPIHono<AuthEnv>, core: Core, opts: Export
     async (c) => {
       const { id } = c.req.valid('param');
       const { format, status } = c.req.valid('query');
-      await core.events.get(id); // 404 before the stream starts
+      const rows = await exports.reservations(id, status ?? null, opts.batchRows);
       const { encoder, contentType } = FORMATS[format];
-      return streamResponse(reservationExportRows(core.sql, id, status ?? null, opts.batchRows), encoder, {
+      return streamResponse(rows, encoder, {
         contentType,
         headers: { 'content-disposition': `attachment; filename="reservations-${id}.${format === 'csv' ? 'csv' : 'ndjson'}"` },
         chunkBytes,
         signal: c.req.raw.signal,
-        logger: core.logger,
+        logger,
         name: 'reservations-export',
         onFinish: (stats) => {
-          core.logger.info({ eventId: id, format, ...stats }, 'reservations export finished');
+          logger.info({ eventId: id, format, ...stats }, 'reservations export finished');
           opts.onFinish?.(stats);
         },
       });

@@ -1,10 +1,13 @@
+import type { MiddlewareHandler } from 'hono';
 import { createMiddleware } from 'hono/factory';
 import { verifyAccessToken, type Principal } from '../auth/jwt';
 import { Errors } from '../shared/errors';
 
 export type AuthEnv = { Variables: { principal: Principal } };
+export type AuthMiddleware = MiddlewareHandler<AuthEnv>;
 
-export const requireAuth = (secret: string) =>
+/** Built once by the app and handed to every route factory that needs a signed-in caller. */
+export const requireAuth = (secret: string): AuthMiddleware =>
   createMiddleware<AuthEnv>(async (c, next) => {
     const header = c.req.header('authorization');
     const m = header ? /^Bearer\s+(\S+)\s*$/i.exec(header) : null;

@@ -17,8 +17,33 @@ function isBackendUnavailable(err: unknown): boolean {
   return /Connection is closed|Command timed out|Stream isn't writeable/.test(e.message ?? '');
 }
 
+export type ErrorAnswer = { status: number; body: ErrorBody; headers: Record<string, string> };
+
+/**
+ * Renders an error answer as HTML for requests that want a page (the web frontend); the
+ * status, code and headers stay those of the JSON answer.
+ */
+export type HtmlErrorRenderer = {
+  wants(c: Context): boolean;
+  render(c: Context, answer: ErrorAnswer): Response | Promise<Response>;
+};
+
 /** The one place where errors become responses; clients never see a stack trace. */
+export function errorBoundary(logger: Logger, html?: HtmlErrorRenderer) {
+  return (err: unknown, c: Context): Response | Promise<Response> => {
+    const answer = toErrorAnswer(err, c, logger);
+    if (html?.wants(c)) return html.render(c, answer);
+    return c.json(answer.body, answer.status as 400, answer.headers);
+  };
+}
+
+/** JSON only: for callers outside the app's own boundary. */
 export function toErrorResponse(err: unknown, c: Context, logger: Logger): Response {
+  const answer = toErrorAnswer(err, c, logger);
+  return c.json(answer.body, answer.status as 400, answer.headers);
+}
+
+function toErrorAnswer(err: unknown, c: Context, logger: Logger): ErrorAnswer {
   let status: number;
   let body: ErrorBody;
   let headers: Record<string, string> = {};
@@ -44,5 +69,5 @@ export function toErrorResponse(err: unknown, c: Context, logger: Logger): Respo
     status = 500;
     body = { error: { code: 'INTERNAL', message: 'internal error' } };
   }
-  return c.json(body, status as 400, headers);
+  return { status, body, headers };
 }

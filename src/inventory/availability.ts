@@ -7,18 +7,10 @@ import { Errors } from '../shared/errors';
 
 export type ZoneCounts = { code: string; kind: Zone['kind']; capacity: number; available: number; held: number; sold: number };
 
-/** Per-zone counts from Redis; null when the event is not loaded there. */
-export async function readAvailability(
-  redis: RedisClient,
-  prefix: string,
-  event: BoxEvent,
-): Promise<ZoneCounts[] | null> {
+/** Per-zone counts from Redis; meaningful only while the event is loaded (ask the loader in the same round trip). */
+export async function readAvailability(redis: RedisClient, prefix: string, event: BoxEvent): Promise<ZoneCounts[]> {
   const k = eventKeys(prefix, event.id);
-  const [loaded, ...counts] = await Promise.all([
-    redis.exists(k.meta),
-    ...event.zones.map((z) => redis.hmget(k.zoneCounts(z.code), 'held', 'sold')),
-  ]);
-  if (!loaded) return null;
+  const counts = await Promise.all(event.zones.map((z) => redis.hmget(k.zoneCounts(z.code), 'held', 'sold')));
   return event.zones.map((z, i) => {
     const [held, sold] = (counts[i] as (string | null)[]).map((v) => Number(v ?? 0)) as [number, number];
     return { code: z.code, kind: z.kind, capacity: z.capacity, held, sold, available: z.capacity - held - sold };
@@ -29,14 +21,10 @@ export type SeatEntry = { seat: string; status: SeatStatus };
 
 const SEAT_BATCH = 2_000;
 
-export async function inventoryLoaded(redis: RedisClient, prefix: string, event: BoxEvent): Promise<boolean> {
-  return (await redis.exists(eventKeys(prefix, event.id).meta)) === 1;
-}
-
 /**
  * Seats of one seated zone in row/seat order, read batch by batch (HMGET over labels derived
  * from rows x seatsPerRow), never the whole zone at once: the next batch is read only when the
- * consumer asks for it. Call after `inventoryLoaded`; a seat missing from Redis means the
+ * consumer asks for it. Call after `InventoryLoader.requireLoaded`; a seat missing from Redis means the
  * inventory went away mid-read, which is an error, not an empty seat.
  */
 export async function* seatMapBatches(

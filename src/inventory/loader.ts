@@ -1,19 +1,20 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
-import type { Sql } from '../db/client';
 import { zoneSeatLabels, type BoxEvent } from '../events/model';
 import type { RedisClient } from '../redis/client';
 import { eventKeys, idemField } from '../redis/keys';
-import { idempotencyForEvent, liveForEvent } from '../reservations/repository';
-import type { Reservation } from '../reservations/model';
-import { holdRecord, seatValue } from './records';
+import { AppError, Errors } from '../shared/errors';
+import { holdRecord, idemRecord, seatValue, type InventorySnapshot } from './records';
 
 const CHUNK = 5_000;
 
 export type LoaderDeps = {
-  sql: Sql;
   redis: RedisClient;
+  /** PostgreSQL's live reservations and idempotency records of one event (the truth to rebuild from). */
+  snapshot: (eventId: string) => Promise<InventorySnapshot>;
+  /** The event by id, for rebuilds that start from an id (drift repair). */
+  findEvent: (eventId: string) => Promise<BoxEvent | null>;
   prefix: string;
   lockMs: number;
   quiesceMs: number;
@@ -26,6 +27,7 @@ export type LoaderDeps = {
  * waits out writes whose Lua ran before the loss (their PostgreSQL statements are bounded
  * by statement_timeout < quiesce), then snapshots PostgreSQL. Every script refuses to act
  * while `meta` is absent, and `meta` is written last, so nobody sees a half-built event.
+ * "Is this event loaded", "invalidate it" and "rebuild or answer 503" are decided here alone.
  */
 export class InventoryLoader {
   private readonly inflight = new Map<string, Promise<boolean>>();
@@ -33,7 +35,7 @@ export class InventoryLoader {
   constructor(private readonly d: LoaderDeps) {}
 
   async loadNew(event: BoxEvent): Promise<void> {
-    await this.write(event, [], []);
+    await this.write(event, { live: [], idempotency: [] });
   }
 
   /** Resolves true once the event is loaded (by this process or another), false if not yet. */
@@ -55,6 +57,42 @@ export class InventoryLoader {
     return (await this.d.redis.exists(eventKeys(this.d.prefix, eventId).meta)) === 1;
   }
 
+  /** The ids among these whose inventory is loaded (one pipelined EXISTS per event). */
+  async loadedAmong(ids: string[]): Promise<string[]> {
+    const out: string[] = [];
+    for (let i = 0; i < ids.length; i += 1_000) {
+      const chunk = ids.slice(i, i + 1_000);
+      const exists = await Promise.all(chunk.map((id) => this.isLoaded(id)));
+      out.push(...chunk.filter((_, j) => exists[j]));
+    }
+    return out;
+  }
+
+  /**
+   * The answer for a request that found the event not loaded: a rebuild starts in the
+   * background (shared with any already running) and the caller gets 503 with Retry-After.
+   */
+  restoring(event: BoxEvent): AppError {
+    this.ensureLoaded(event).catch((err) => this.d.logger.error({ err, eventId: event.id }, 'inventory rebuild failed'));
+    return Errors.unavailable('event inventory is being restored, retry shortly', 2);
+  }
+
+  /** Throws `restoring` unless the event is loaded. */
+  async requireLoaded(event: BoxEvent): Promise<void> {
+    if (!(await this.isLoaded(event.id))) throw this.restoring(event);
+  }
+
+  /** Redis disagrees with PostgreSQL about this event: drop it and rebuild from PostgreSQL now. */
+  async rebuildNow(eventId: string): Promise<void> {
+    await this.invalidate(eventId);
+    const event = await this.d.findEvent(eventId);
+    if (event) await this.ensureLoaded(event);
+  }
+
+  findEvent(eventId: string): Promise<BoxEvent | null> {
+    return this.d.findEvent(eventId);
+  }
+
   private async rebuild(event: BoxEvent): Promise<boolean> {
     const { redis } = this.d;
     const k = eventKeys(this.d.prefix, event.id);
@@ -66,13 +104,10 @@ export class InventoryLoader {
       const started = Date.now();
       this.d.logger.warn({ eventId: event.id }, 'inventory missing in redis: rebuilding from postgres');
       await sleep(this.d.quiesceMs);
-      const [live, idem] = await Promise.all([
-        liveForEvent(this.d.sql, event.id),
-        idempotencyForEvent(this.d.sql, event.id),
-      ]);
-      await this.write(event, live, idem);
+      const snapshot = await this.d.snapshot(event.id);
+      await this.write(event, snapshot);
       this.d.logger.warn(
-        { eventId: event.id, live: live.length, ms: Date.now() - started },
+        { eventId: event.id, live: snapshot.live.length, ms: Date.now() - started },
         'inventory rebuilt',
       );
       return true;
@@ -90,11 +125,7 @@ export class InventoryLoader {
     return false;
   }
 
-  private async write(
-    event: BoxEvent,
-    live: Reservation[],
-    idem: { id: string; user_id: string; idempotency_key: string; request_hash: string }[],
-  ): Promise<void> {
+  private async write(event: BoxEvent, { live, idempotency }: InventorySnapshot): Promise<void> {
     const { redis } = this.d;
     const k = eventKeys(this.d.prefix, event.id);
     await redis.del(
@@ -140,10 +171,7 @@ export class InventoryLoader {
     const userFields = [...users].flat().map(String);
     for (let i = 0; i < userFields.length; i += CHUNK * 2)
       writes.push(redis.hset(k.users, ...userFields.slice(i, i + CHUNK * 2)));
-    const idemFields = idem.flatMap((r) => [
-      idemField(r.user_id, r.idempotency_key),
-      `${r.id}|${r.request_hash}`,
-    ]);
+    const idemFields = idempotency.flatMap((r) => [idemField(r.userId, r.key), idemRecord(r.reservationId, r.requestHash)]);
     for (let i = 0; i < idemFields.length; i += CHUNK * 2)
       writes.push(redis.hset(k.idem, ...idemFields.slice(i, i + CHUNK * 2)));
     await Promise.all(writes);

@@ -21,3 +21,23 @@ export const seatValue = (state: HoldState, reservationId: string) => `${state}:
 export function seatStatus(v: string): SeatStatus {
   return v === '' ? 'available' : v[0] === 's' ? 'sold' : 'held';
 }
+
+/** An idempotency record `reservationId|requestHash` (lua/reserve-6.lua writes the same). */
+export const idemRecord = (reservationId: string, requestHash: string) => `${reservationId}|${requestHash}`;
+
+export function parseIdemRecord(v: string): { reservationId: string; requestHash: string } {
+  const i = v.indexOf('|');
+  return { reservationId: v.slice(0, i), requestHash: v.slice(i + 1) };
+}
+
+/** What a rebuild needs of PostgreSQL for one event: its live reservations and idempotency records. */
+export type LiveHold = {
+  id: string;
+  status: 'held' | 'confirmed';
+  zone: string;
+  quantity: number;
+  seats: string[];
+  userId: string;
+};
+export type IdemEntry = { reservationId: string; userId: string; key: string; requestHash: string };
+export type InventorySnapshot = { live: LiveHold[]; idempotency: IdemEntry[] };

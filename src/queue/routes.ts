@@ -1,29 +1,11 @@
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
-import type { Core } from '../core';
-import { requireAdmin, requireAuth, type AuthEnv } from '../http/auth';
+import { requireAdmin, type AuthEnv, type AuthMiddleware } from '../http/auth';
 import { errorResponses, IdParam, json } from '../http/schemas';
-import { QueueHub } from './hub';
 import { AdminQueueSchema, JoinSchema, QueuePatchBody, SnapshotSchema, TicketQuery } from './schemas';
-import { queueEvent, QueueTokens, viewId, viewOf } from './service';
-import { queueSettings } from './settings';
-import { SseStream } from './sse';
-import { QueueStore, type QueueState } from './store';
-
-export type QueueRoutes = {
-  /** Ends every open stream with a `retry:` hint (shutdown). */
-  drain(): Promise<void>;
-  /** Open rooms and streams of this process (tests, metrics). */
-  stats(): { rooms: number; streams: number; timer: boolean };
-};
+import type { QueueService } from './service';
 
 /** Waiting-room routes: join, snapshot, SSE stream, admin pause / resume / rate. */
-export function queueRoutes(app: OpenAPIHono<AuthEnv>, core: Core): QueueRoutes {
-  const settings = queueSettings(core.config.queue);
-  const store = new QueueStore(core.redis, core.config.redis.prefix, settings);
-  const tokens = new QueueTokens(core.config.queueSecret);
-  const hub = new QueueHub(store, tokens, settings, core.logger);
-  const auth = requireAuth(core.config.jwtSecret);
-
+export function queueRoutes(app: OpenAPIHono<AuthEnv>, queue: QueueService, { auth }: { auth: AuthMiddleware }): void {
   app.openapi(
     createRoute({
       method: 'post',
@@ -40,12 +22,8 @@ export function queueRoutes(app: OpenAPIHono<AuthEnv>, core: Core): QueueRoutes 
       },
     }),
     async (c) => {
-      const event = await queueEvent(core, c.req.valid('param').id, { joining: true });
-      const userId = c.get('principal').id;
-      const j = await store.join(event, userId);
-      const view = viewOf(tokens, event, userId, j, hub.meterFor(event));
-      const position = view.status === 'waiting' ? view.position : view.status === 'admitted' ? 0 : null;
-      return c.json({ ticket: tokens.ticket(event, userId), position, ...view }, j.created ? 201 : 200);
+      const { created, body } = await queue.join(c.req.valid('param').id, c.get('principal').id);
+      return c.json(body, created ? 201 : 200);
     },
   );
 
@@ -58,13 +36,7 @@ export function queueRoutes(app: OpenAPIHono<AuthEnv>, core: Core): QueueRoutes 
       request: { params: IdParam, query: TicketQuery },
       responses: { 200: json(SnapshotSchema), ...errorResponses(400, 403, 404, 409, 503) },
     }),
-    async (c) => {
-      const { id } = c.req.valid('param');
-      const userId = tokens.readTicket(id, c.req.valid('query').ticket);
-      const event = await queueEvent(core, id);
-      const j = await store.join(event, userId);
-      return c.json(viewOf(tokens, event, userId, j, hub.meterFor(event)), 200);
-    },
+    async (c) => c.json(await queue.snapshot(c.req.valid('param').id, c.req.valid('query').ticket), 200),
   );
 
   app.openapi(
@@ -90,27 +62,8 @@ export function queueRoutes(app: OpenAPIHono<AuthEnv>, core: Core): QueueRoutes 
       },
     }),
     async (c) => {
-      const { id } = c.req.valid('param');
-      const userId = tokens.readTicket(id, c.req.valid('query').ticket);
-      const event = await queueEvent(core, id);
-      if (hub.isDraining) {
-        // This instance is stopping: tell the client to come back (to another one) shortly.
-        const s = new SseStream(() => {});
-        s.close(settings.retryMs);
-        return s.response();
-      }
-      const j = await store.join(event, userId);
-      const first = viewOf(tokens, event, userId, j, hub.meterIfOpen(event.id));
-      if (first.status === 'admitted' && c.req.valid('header')['last-event-id'] === 'admitted') {
-        return c.body(null, 204);
-      }
-      let unwatch = () => {};
-      const stream = new SseStream(() => unwatch());
-      stream.retry(settings.retryMs);
-      stream.send(first.status === 'admitted' ? 'admitted' : 'position', viewId(first), first);
-      if (first.status === 'admitted') stream.close();
-      else unwatch = hub.watch(event, userId, j.number, stream, first);
-      return stream.response();
+      const res = await queue.stream(c.req.valid('param').id, c.req.valid('query').ticket, c.req.valid('header')['last-event-id']);
+      return res ?? c.body(null, 204);
     },
   );
 
@@ -128,20 +81,7 @@ export function queueRoutes(app: OpenAPIHono<AuthEnv>, core: Core): QueueRoutes 
       },
       responses: { 200: json(AdminQueueSchema), ...errorResponses(400, 401, 403, 404, 409, 503) },
     }),
-    async (c) => {
-      const { id } = c.req.valid('param');
-      const body = c.req.valid('json');
-      const event = await queueEvent(core, id);
-      let st = await store.advance(event);
-      if (body.admitPerSecond !== undefined) {
-        st = await store.control(event, 'rate', body.admitPerSecond);
-        // Persisted so a waiting room rebuilt after a Redis loss starts at the new rate.
-        await core.sql`update events set queue_admit_per_second = ${body.admitPerSecond} where id = ${id}`;
-        core.catalog.invalidate(id);
-      }
-      if (body.paused !== undefined) st = await store.control(event, body.paused ? 'pause' : 'resume');
-      return c.json(adminView(id, st), 200);
-    },
+    async (c) => c.json(await queue.update(c.req.valid('param').id, c.req.valid('json')), 200),
   );
 
   app.openapi(
@@ -155,10 +95,7 @@ export function queueRoutes(app: OpenAPIHono<AuthEnv>, core: Core): QueueRoutes 
       request: { params: IdParam },
       responses: { 200: json(AdminQueueSchema), ...errorResponses(400, 401, 403, 404, 409, 503) },
     }),
-    async (c) => {
-      const { id } = c.req.valid('param');
-      return c.json(adminView(id, await store.advance(await queueEvent(core, id))), 200);
-    },
+    async (c) => c.json(await queue.adminState(c.req.valid('param').id), 200),
   );
 
   app.openapi(
@@ -174,24 +111,6 @@ export function queueRoutes(app: OpenAPIHono<AuthEnv>, core: Core): QueueRoutes 
         ...errorResponses(401, 403),
       },
     }),
-    (c) => c.json(hub.stats(), 200),
+    (c) => c.json(queue.stats(), 200),
   );
-
-  return { drain: () => hub.drain(), stats: () => hub.stats() };
-}
-
-/** The admin's view of a waiting room (also part of the organiser's stats). */
-export function adminView(eventId: string, st: QueueState) {
-  return {
-    eventId,
-    opensAt: new Date(st.openAt).toISOString(),
-    paused: st.paused,
-    admitPerSecond: st.rate,
-    lobbySize: st.lobbySize,
-    issued: st.issued,
-    admittedUpTo: st.admitted,
-    admitted: st.admittedCount,
-    skipped: st.skipped,
-    waiting: st.issued - st.admitted,
-  };
 }

@@ -1,96 +1,154 @@
-import type { Core } from '../core';
+import type { Logger } from 'pino';
+import type { Config } from '../config/config';
+import type { EventCatalog } from '../events/catalog';
 import { salesState, type BoxEvent } from '../events/model';
-import { AppError, Errors } from '../shared/errors';
-import type { RateMeter } from './meter';
-import type { JoinOutcome, QueueState } from './store';
-import { signQueueToken, verifyQueueToken } from './tokens';
+import type { RedisClient } from '../redis/client';
+import { queueIndexKey } from '../redis/keys';
+import { Errors } from '../shared/errors';
+import { QueueHub } from './hub';
+import { queueSettings, type QueueSettings } from './settings';
+import { SseStream } from './sse';
+import { QueueStore, type QueueState } from './store';
+import { QueueTokens } from './tokens';
+import { viewId, viewOf } from './views';
 
-const TOKEN_SHAPE = /^bq1\.[A-Za-z0-9_-]{1,900}\.[A-Za-z0-9_-]{43}$/;
-
-export type LobbyView = { status: 'lobby'; lobbySize: number; opensAt: string };
-export type WaitingView = {
-  status: 'waiting';
-  position: number;
-  ahead: number;
-  /** null while admission is paused */
-  etaSeconds: number | null;
-  admittedUpTo: number;
-  paused: boolean;
+export type QueueServiceDeps = {
+  redis: RedisClient;
+  prefix: string;
+  config: Config['queue'];
+  secret: string;
+  catalog: EventCatalog;
+  logger: Logger;
+  /** Keeps a new admission rate in PostgreSQL, so a room rebuilt after a Redis loss starts at it. */
+  persistRate: (eventId: string, rate: number) => Promise<void>;
 };
-export type AdmittedView = { status: 'admitted'; pass: string; expiresAt: string };
-export type QueueView = LobbyView | WaitingView | AdmittedView;
 
-/** Tickets, passes and what a holder is shown; no Redis here. */
-export class QueueTokens {
-  constructor(private readonly secret: string) {}
+/**
+ * The waiting room, built once per process: its Redis store, its tokens and the SSE hub,
+ * shared by the queue routes, the organiser's stats and the admission job.
+ */
+export class QueueService {
+  readonly settings: QueueSettings;
+  readonly store: QueueStore;
+  readonly tokens: QueueTokens;
+  readonly hub: QueueHub;
 
-  /**
-   * The same (event, user) always gets the identical ticket string: it names no number
-   * (that is drawn at opening for the lobby) and expires when sales close.
-   */
-  ticket(event: BoxEvent, userId: string): string {
-    return signQueueToken(this.secret, { k: 'ticket', e: event.id, u: userId, x: event.salesCloseAt.getTime() });
+  constructor(private readonly d: QueueServiceDeps) {
+    this.settings = queueSettings(d.config);
+    this.store = new QueueStore(d.redis, d.prefix, this.settings);
+    this.tokens = new QueueTokens(d.secret);
+    this.hub = new QueueHub(this.store, this.tokens, this.settings, d.logger);
   }
 
-  /** The pass is fixed by the admission time, so every process signs the identical string. */
-  pass(event: BoxEvent, userId: string, admittedAt: number): AdmittedView {
-    const x = admittedAt + event.queue.passSeconds * 1000;
+  /** The event behind a waiting-room route: 404 unknown, 409 without a queue or after sales. */
+  async event(id: string, opts: { joining?: boolean } = {}): Promise<BoxEvent> {
+    const event = await this.d.catalog.get(id);
+    if (!event) throw Errors.notFound('event');
+    if (!event.queue.enabled) throw Errors.conflict('QUEUE_DISABLED', 'this event has no waiting room');
+    if (opts.joining && salesState(event) === 'closed') {
+      throw Errors.salesClosed({ salesCloseAt: event.salesCloseAt.toISOString() });
+    }
+    return event;
+  }
+
+  /** One ticket per user and event; joining again returns the same ticket. */
+  async join(eventId: string, userId: string) {
+    const event = await this.event(eventId, { joining: true });
+    const j = await this.store.join(event, userId);
+    const view = viewOf(this.tokens, event, userId, j, this.hub.meterFor(event));
+    const position = view.status === 'waiting' ? view.position : view.status === 'admitted' ? 0 : null;
+    return { created: j.created, body: { ticket: this.tokens.ticket(event, userId), position, ...view } };
+  }
+
+  /** A ticket's view for clients that poll; counts as being seen. */
+  async snapshot(eventId: string, ticket: string) {
+    const userId = this.tokens.readTicket(eventId, ticket);
+    const event = await this.event(eventId);
+    return viewOf(this.tokens, event, userId, await this.store.join(event, userId), this.hub.meterFor(event));
+  }
+
+  /** The SSE response for a ticket; null when it was admitted on an earlier connection (204). */
+  async stream(eventId: string, ticket: string, lastEventId: string | undefined): Promise<Response | null> {
+    const userId = this.tokens.readTicket(eventId, ticket);
+    const event = await this.event(eventId);
+    if (this.hub.isDraining) {
+      // This instance is stopping: tell the client to come back (to another one) shortly.
+      const s = new SseStream(() => {});
+      s.close(this.settings.retryMs);
+      return s.response();
+    }
+    const j = await this.store.join(event, userId);
+    const first = viewOf(this.tokens, event, userId, j, this.hub.meterIfOpen(event.id));
+    if (first.status === 'admitted' && lastEventId === 'admitted') return null;
+    let unwatch = () => {};
+    const stream = new SseStream(() => unwatch());
+    stream.retry(this.settings.retryMs);
+    stream.send(first.status === 'admitted' ? 'admitted' : 'position', viewId(first), first);
+    if (first.status === 'admitted') stream.close();
+    else unwatch = this.hub.watch(event, userId, j.number, stream, first);
+    return stream.response();
+  }
+
+  /** The admin's view of a waiting room (also part of the organiser's stats). */
+  adminView(eventId: string, st: QueueState) {
     return {
-      status: 'admitted',
-      pass: signQueueToken(this.secret, { k: 'pass', e: event.id, u: userId, x }),
-      expiresAt: new Date(x).toISOString(),
+      eventId,
+      opensAt: new Date(st.openAt).toISOString(),
+      paused: st.paused,
+      admitPerSecond: st.rate,
+      lobbySize: st.lobbySize,
+      issued: st.issued,
+      admittedUpTo: st.admitted,
+      admitted: st.admittedCount,
+      skipped: st.skipped,
+      waiting: st.issued - st.admitted,
     };
   }
 
-  /** The ticket's user; 400 when it is not a ticket at all, 403 when forged, expired or another event's. */
-  readTicket(eventId: string, ticket: string): string {
-    if (!TOKEN_SHAPE.test(ticket)) throw Errors.invalid('malformed ticket', { field: 'ticket' });
-    const claims = verifyQueueToken(this.secret, 'ticket', ticket);
-    if (!claims || claims.e !== eventId || typeof claims.u !== 'string') {
-      throw new AppError(403, 'FORBIDDEN', 'invalid or expired ticket for this event');
+  async adminState(eventId: string) {
+    return this.adminView(eventId, await this.store.advance(await this.event(eventId)));
+  }
+
+  /** Pause, resume or change the rate; takes effect in every process at once. */
+  async update(eventId: string, change: { admitPerSecond?: number; paused?: boolean }) {
+    const event = await this.event(eventId);
+    let st = await this.store.advance(event);
+    if (change.admitPerSecond !== undefined) {
+      st = await this.store.control(event, 'rate', change.admitPerSecond);
+      await this.d.persistRate(eventId, change.admitPerSecond);
     }
-    return claims.u;
+    if (change.paused !== undefined) st = await this.store.control(event, change.paused ? 'pause' : 'resume');
+    return this.adminView(eventId, st);
   }
-}
 
-/** The event behind a waiting-room route: 404 unknown, 409 without a queue or after sales. */
-export async function queueEvent(core: Core, id: string, opts: { joining?: boolean } = {}): Promise<BoxEvent> {
-  const event = await core.catalog.get(id);
-  if (!event) throw Errors.notFound('event');
-  if (!event.queue.enabled) throw Errors.conflict('QUEUE_DISABLED', 'this event has no waiting room');
-  if (opts.joining && salesState(event) === 'closed') {
-    throw Errors.salesClosed({ salesCloseAt: event.salesCloseAt.toISOString() });
+  /**
+   * Advances every waiting room whose sales are still open, so admission keeps its pace
+   * with no stream open anywhere; safe in any number of processes (atomic, Redis clock).
+   */
+  async advanceOpenRooms(): Promise<void> {
+    const index = queueIndexKey(this.d.prefix);
+    const now = Date.now();
+    await this.d.redis.zremrangebyscore(index, '-inf', now);
+    const ids = await this.d.redis.zrangebyscore(index, now, '+inf');
+    await Promise.all(
+      ids.map(async (id) => {
+        const event = await this.d.catalog.get(id);
+        if (event?.queue.enabled) await this.store.advance(event);
+      }),
+    );
   }
-  return event;
-}
 
-/** Position and ETA of ticket `number` given the state; ETA from the measured rate when known. */
-export function waitingView(number: number, st: QueueState, meter?: RateMeter): WaitingView {
-  const position = Math.max(1, number - st.admitted);
-  const rate = st.paused ? 0 : (meter?.rate() ?? st.rate);
-  return {
-    status: 'waiting',
-    position,
-    ahead: position - 1,
-    etaSeconds: rate > 0 ? Math.ceil(position / rate) : null,
-    admittedUpTo: st.admitted,
-    paused: st.paused,
-  };
-}
+  /** The waiting room's say on a hold (reservations call it without a Redis round trip). */
+  readonly checkPass = (event: BoxEvent, userId: string, pass: string | undefined): void =>
+    this.tokens.checkPass(event, userId, pass);
 
-export function lobbyView(st: QueueState): LobbyView {
-  return { status: 'lobby', lobbySize: st.lobbySize, opensAt: new Date(st.openAt).toISOString() };
-}
+  /** Ends every open stream with a `retry:` hint (shutdown). */
+  drain(): Promise<void> {
+    return this.hub.drain();
+  }
 
-export function viewOf(tokens: QueueTokens, event: BoxEvent, userId: string, j: JoinOutcome, meter?: RateMeter): QueueView {
-  if (j.status === 'admitted') return tokens.pass(event, userId, j.admittedAt);
-  if (j.status === 'lobby') return lobbyView(j);
-  return waitingView(j.number, j, meter);
-}
-
-/** SSE event id of a view; a reconnect that last saw "admitted" gets no second one. */
-export function viewId(v: QueueView): string {
-  if (v.status === 'admitted') return 'admitted';
-  if (v.status === 'lobby') return `l-${v.lobbySize}`;
-  return `w-${v.position}${v.paused ? 'p' : ''}`;
+  /** Open rooms and streams of this process (tests, metrics). */
+  stats() {
+    return this.hub.stats();
+  }
 }

@@ -49,3 +49,6 @@ export function queueKeys(prefix: string, eventId: string) {
 
 /** Sorted set eventId -> salesCloseAt (ms): waiting rooms a worker's admission ticker drives. */
 export const queueIndexKey = (prefix: string) => `${prefix}:queue:active`;
+
+/** Every key under a prefix (tests and benchmarks wipe their own key space with it). */
+export const prefixPattern = (prefix: string) => `${prefix}:*`;

@@ -6,26 +6,31 @@ import type { Redis } from 'ioredis';
 import { metrics } from '../telemetry/metrics';
 import { trace } from '../telemetry/trace';
 
-const LUA_DIR = fileURLToPath(new URL('../../lua/', import.meta.url));
+export const LUA_DIR = fileURLToPath(new URL('../../lua/', import.meta.url));
 const FILE = /^([a-z][a-zA-Z]*)-(\d+)\.lua$/;
 
-/** Script name (file name without the key count) -> number of KEYS it declares. */
-const catalogue: Map<string, { numberOfKeys: number; lua: string }> = new Map(
-  readdirSync(LUA_DIR)
-    .filter((f) => f.endsWith('.lua'))
-    .map((f) => {
-      const m = FILE.exec(f);
-      if (!m) throw new Error(`lua/${f}: expected <verb>-<numKeys>.lua`);
-      return [
-        m[1]!,
-        { numberOfKeys: Number(m[2]), lua: readFileSync(path.join(LUA_DIR, f), 'utf8') },
-      ] as const;
-    }),
-);
+/** Script name (file name without the key count) -> its source and the number of KEYS it declares. */
+export type ScriptCatalogue = Map<string, { numberOfKeys: number; lua: string }>;
+
+/** Reads lua/<verb>-<numKeys>.lua, one script per file; a misnamed file is a start-up error. */
+export function readScripts(dir = LUA_DIR): ScriptCatalogue {
+  return new Map(
+    readdirSync(dir)
+      .filter((f) => f.endsWith('.lua'))
+      .map((f) => {
+        const m = FILE.exec(f);
+        if (!m) throw new Error(`lua/${f}: expected <verb>-<numKeys>.lua`);
+        return [m[1]!, { numberOfKeys: Number(m[2]), lua: readFileSync(path.join(dir, f), 'utf8') }] as const;
+      }),
+  );
+}
 
 /** lua/<name>-<numKeys>.lua; wrappers call redis[`bo_${name}`]. */
 export type ScriptName = string;
 export type Scripts = Record<`bo_${string}`, (...keysAndArgs: (string | number)[]) => Promise<unknown>>;
+
+const CATALOGUE = Symbol('boxoffice.scripts');
+type WithCatalogue = { [CATALOGUE]?: ScriptCatalogue };
 
 /** Runs lua/<name>-N.lua by SHA (EVAL on NOSCRIPT); checks the key count against the file name. */
 export async function runScript(
@@ -35,7 +40,9 @@ export async function runScript(
   args: (string | number)[],
   attributes: Attributes = {},
 ): Promise<unknown> {
-  if (keys.length !== scriptKeyCount(name)) throw new Error(`lua/${name}: expected ${scriptKeyCount(name)} keys, got ${keys.length}`);
+  const def = (redis as WithCatalogue)[CATALOGUE]?.get(name);
+  if (!def) throw new Error(`no lua/${name}-N.lua registered on this client`);
+  if (keys.length !== def.numberOfKeys) throw new Error(`lua/${name}: expected ${def.numberOfKeys} keys, got ${keys.length}`);
   const end = metrics.luaDuration.startTimer({ script: name });
   try {
     return await trace(`redis.lua.${name}`, { 'db.system': 'redis', ...attributes }, () =>
@@ -50,12 +57,7 @@ export async function runScript(
  * Registers every script once per client; ioredis runs them by EVALSHA and falls back to
  * EVAL on NOSCRIPT (e.g. after a Redis restart).
  */
-export function loadScripts(redis: Redis): void {
+export function loadScripts(redis: Redis, catalogue: ScriptCatalogue = readScripts()): void {
   for (const [name, def] of catalogue) redis.defineCommand(`bo_${name}`, def);
-}
-
-export function scriptKeyCount(name: ScriptName): number {
-  const def = catalogue.get(name);
-  if (!def) throw new Error(`no lua/${name}-N.lua`);
-  return def.numberOfKeys;
+  Object.defineProperty(redis, CATALOGUE, { value: catalogue });
 }

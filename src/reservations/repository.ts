@@ -1,28 +1,8 @@
-import type { Sql } from '../db/client';
+import type { Db } from '../db/client';
 import type { FlushResult } from '../db/group-commit';
 import { dbQuery } from '../db/observe';
-import type { Reservation, ReservationStatus } from './model';
-
-export type NewHold = {
-  id: string;
-  eventId: string;
-  userId: string;
-  zone: string;
-  quantity: number;
-  seats: string[];
-  totalCents: number;
-  idempotencyKey: string | null;
-  requestHash: string;
-  expiresAt: Date;
-  createdAt: Date;
-  /**
-   * The hold must be in PostgreSQL by then or not at all: a Redis rebuild waits
-   * REBUILD_QUIESCE_MS after a loss, and this keeps every write whose Lua ran before the
-   * loss inside that window (the row is inserted only while clock_timestamp() < deadline,
-   * and the statement itself is bounded by statement_timeout).
-   */
-  deadline: Date;
-};
+import type { InventorySnapshot } from '../inventory/records';
+import type { NewHold, Reservation, ReservationStatus } from './model';
 
 type Row = {
   id: string;
@@ -63,7 +43,7 @@ const toReservation = (r: Row): Reservation => ({
 });
 
 /** Reservation columns plus its seats, in label order. */
-export const SEATS = (sql: Sql) => sql`coalesce((select array_agg(rs.seat_label order by rs.seat_label)
+export const SEATS = (sql: Db) => sql`coalesce((select array_agg(rs.seat_label order by rs.seat_label)
   from reservation_seats rs where rs.reservation_id = r.id), '{}') as seats`;
 
 export class HoldConflict extends Error {
@@ -84,7 +64,7 @@ export class HoldTooLate extends Error {
  * one conflict (a seat PostgreSQL already has live, an idempotency key) or one bad row
  * never fails its neighbours.
  */
-export async function insertHolds(sql: Sql, holds: NewHold[]): Promise<FlushResult<true>[]> {
+export async function insertHolds(sql: Db, holds: NewHold[]): Promise<FlushResult<true>[]> {
   try {
     return await insertMany(sql, holds);
   } catch (err) {
@@ -93,13 +73,13 @@ export async function insertHolds(sql: Sql, holds: NewHold[]): Promise<FlushResu
   return Promise.all(holds.map((h) => insertMany(sql, [h]).then(([r]) => r!, asConflict)));
 }
 
-async function insertMany(sql: Sql, holds: NewHold[]): Promise<FlushResult<true>[]> {
-  const rows = await dbQuery('insert_holds', { 'boxoffice.batch_size': holds.length }, () => insertManyQuery(sql, holds));
+async function insertMany(sql: Db, holds: NewHold[]): Promise<FlushResult<true>[]> {
+  const rows = await dbQuery(sql, 'insert_holds', { 'boxoffice.batch_size': holds.length }, () => insertManyQuery(sql, holds));
   const written = new Set(rows.map((r) => r.id));
   return holds.map((h) => (written.has(h.id) ? true : new HoldTooLate()));
 }
 
-function insertManyQuery(sql: Sql, holds: NewHold[]) {
+function insertManyQuery(sql: Db, holds: NewHold[]) {
   const seatRows = holds.flatMap((h) => h.seats.map((s) => [h.id, h.eventId, s] as const));
   return sql<{ id: string }[]>`
     with r as (
@@ -137,30 +117,30 @@ function asConflict(err: unknown): Error {
   );
 }
 
-export async function findReservation(sql: Sql, id: string): Promise<Reservation | null> {
-  const [row] = await dbQuery('find_reservation', { 'boxoffice.reservation_id': id }, () =>
+export async function findReservation(sql: Db, id: string): Promise<Reservation | null> {
+  const [row] = await dbQuery(sql, 'find_reservation', { 'boxoffice.reservation_id': id }, () =>
     sql<Row[]>`select r.*, ${SEATS(sql)} from reservations r where r.id = ${id}`);
   return row ? toReservation(row) : null;
 }
 
-export async function findByIdempotencyKey(sql: Sql, userId: string, key: string) {
-  const [row] = await dbQuery('find_by_idempotency_key', {}, () => sql<Row[]>`select r.*, ${SEATS(sql)} from reservations r
+export async function findByIdempotencyKey(sql: Db, userId: string, key: string) {
+  const [row] = await dbQuery(sql, 'find_by_idempotency_key', {}, () => sql<Row[]>`select r.*, ${SEATS(sql)} from reservations r
     where r.user_id = ${userId} and r.idempotency_key = ${key}`);
   return row ? toReservation(row) : null;
 }
 
-export async function listForUser(sql: Sql, userId: string, limit: number) {
-  const rows = await dbQuery('list_for_user', {}, () => sql<Row[]>`select r.*, ${SEATS(sql)} from reservations r
+export async function listForUser(sql: Db, userId: string, limit: number) {
+  const rows = await dbQuery(sql, 'list_for_user', {}, () => sql<Row[]>`select r.*, ${SEATS(sql)} from reservations r
     where r.user_id = ${userId} order by r.created_at desc limit ${limit}`);
   return rows.map(toReservation);
 }
 
 /** held -> confirmed only while still held and unexpired; the one race point with expiry. */
 export async function markConfirmed(
-  sql: Sql,
+  sql: Db,
   a: { id: string; userId: string; bookingCode: string; paymentRef: string | null },
 ): Promise<Reservation | null> {
-  const [row] = await dbQuery('mark_confirmed', { 'boxoffice.reservation_id': a.id }, () => sql<Row[]>`
+  const [row] = await dbQuery(sql, 'mark_confirmed', { 'boxoffice.reservation_id': a.id }, () => sql<Row[]>`
     update reservations r set status = 'confirmed', confirmed_at = now(),
       booking_code = ${a.bookingCode}, payment_ref = ${a.paymentRef}
     where r.id = ${a.id} and r.user_id = ${a.userId} and r.status = 'held' and r.expires_at > now()
@@ -168,17 +148,14 @@ export async function markConfirmed(
   return row ? toReservation(row) : null;
 }
 
-/** held -> cancelled|expired; frees the seats' live flag in the same statement batch. */
-export async function markReleased(
-  sql: Sql,
-  a: { id: string; userId: string; status: 'cancelled' },
-): Promise<Reservation | null> {
-  const [row] = await dbQuery('mark_cancelled', { 'boxoffice.reservation_id': a.id }, () => sql<Row[]>`
-    update reservations r set status = ${a.status}, cancelled_at = now()
+/** held -> cancelled by its owner; frees the seats' live flag in the same transaction. */
+export async function markCancelled(sql: Db, a: { id: string; userId: string }): Promise<Reservation | null> {
+  const [row] = await dbQuery(sql, 'mark_cancelled', { 'boxoffice.reservation_id': a.id }, () => sql<Row[]>`
+    update reservations r set status = 'cancelled', cancelled_at = now()
     where r.id = ${a.id} and r.user_id = ${a.userId} and r.status = 'held'
     returning r.*, ${SEATS(sql)}`);
   if (!row) return null;
-  await dbQuery('release_seats', { 'boxoffice.reservation_id': a.id }, () =>
+  await dbQuery(sql, 'release_seats', { 'boxoffice.reservation_id': a.id }, () =>
     sql`update reservation_seats set live = false where reservation_id = ${a.id}`);
   return toReservation(row);
 }
@@ -187,8 +164,8 @@ export async function markReleased(
  * Expires up to `limit` holds past their expiry, oldest first; SKIP LOCKED lets several
  * workers run at once, and the status condition makes confirm and expiry mutually exclusive.
  */
-export async function expireDue(sql: Sql, limit: number): Promise<Reservation[]> {
-  const rows = await dbQuery('expire_due', { 'boxoffice.limit': limit }, () => sql<Row[]>`
+export async function expireDue(sql: Db, limit: number): Promise<Reservation[]> {
+  const rows = await dbQuery(sql, 'expire_due', { 'boxoffice.limit': limit }, () => sql<Row[]>`
     with due as (
       select id from reservations
       where status = 'held' and expires_at <= now()
@@ -199,30 +176,32 @@ export async function expireDue(sql: Sql, limit: number): Promise<Reservation[]>
     from due where r.id = due.id and r.status = 'held'
     returning r.*, ${SEATS(sql)}`);
   if (rows.length) {
-    await dbQuery('release_seats', { 'boxoffice.batch_size': rows.length }, () => sql`update reservation_seats set live = false
+    await dbQuery(sql, 'release_seats', { 'boxoffice.batch_size': rows.length }, () => sql`update reservation_seats set live = false
       where reservation_id = any(${rows.map((r) => r.id)}::uuid[])`);
   }
   return rows.map(toReservation);
 }
 
-/** Live reservations of one event, for rebuilding its Redis state. */
-export async function liveForEvent(sql: Sql, eventId: string) {
-  const rows = await dbQuery('live_for_event', { 'boxoffice.event_id': eventId }, () => sql<Row[]>`select r.*, ${SEATS(sql)} from reservations r
-    where r.event_id = ${eventId} and r.status in ('held', 'confirmed')`);
-  return rows.map(toReservation);
-}
-
-/** Every idempotency record of an event, so replays keep working after Redis loses data. */
-export async function idempotencyForEvent(sql: Sql, eventId: string) {
-  return dbQuery('idempotency_for_event', { 'boxoffice.event_id': eventId }, () =>
-    sql<{ id: string; user_id: string; idempotency_key: string; request_hash: string }[]>`
-    select id, user_id, idempotency_key, request_hash from reservations
-    where event_id = ${eventId} and idempotency_key is not null`);
+/** What Redis must hold for one event: its live reservations and every idempotency record. */
+export async function inventorySnapshot(sql: Db, eventId: string): Promise<InventorySnapshot> {
+  const [live, idempotency] = await Promise.all([
+    dbQuery(sql, 'live_for_event', { 'boxoffice.event_id': eventId }, () => sql<Row[]>`select r.*, ${SEATS(sql)} from reservations r
+      where r.event_id = ${eventId} and r.status in ('held', 'confirmed')`),
+    // Every record, so replays keep working after Redis loses data.
+    dbQuery(sql, 'idempotency_for_event', { 'boxoffice.event_id': eventId }, () =>
+      sql<{ id: string; user_id: string; idempotency_key: string; request_hash: string }[]>`
+      select id, user_id, idempotency_key, request_hash from reservations
+      where event_id = ${eventId} and idempotency_key is not null`),
+  ]);
+  return {
+    live: live.map(toReservation) as (Reservation & { status: 'held' | 'confirmed' })[],
+    idempotency: idempotency.map((r) => ({ reservationId: r.id, userId: r.user_id, key: r.idempotency_key, requestHash: r.request_hash })),
+  };
 }
 
 /** Cumulative holds and confirms of an event: the organiser's dashboard derives rates from them. */
-export async function eventCounters(sql: Sql, eventId: string): Promise<{ holds: number; confirms: number }> {
-  const [row] = await dbQuery('event_counters', { 'boxoffice.event_id': eventId }, () =>
+export async function eventCounters(sql: Db, eventId: string): Promise<{ holds: number; confirms: number }> {
+  const [row] = await dbQuery(sql, 'event_counters', { 'boxoffice.event_id': eventId }, () =>
     sql<{ holds: number; confirms: number }[]>`
       select count(*)::int as holds, count(*) filter (where status = 'confirmed')::int as confirms
       from reservations where event_id = ${eventId}`);

@@ -1,6 +1,7 @@
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
-import { requireAuth, type AuthEnv } from '../http/auth';
+import type { AuthEnv, AuthMiddleware } from '../http/auth';
 import { errorResponses, IdParam, json } from '../http/schemas';
+import { ReservationWire } from '../outbox/message';
 import { reservationJson } from './model';
 import type { HoldRequest, ReservationService } from './service';
 
@@ -28,21 +29,7 @@ export const HoldBody = z
   })
   .openapi('HoldRequest', { example: { seats: ['A-1-1', 'A-1-2'] } });
 
-export const ReservationSchema = z
-  .object({
-    id: z.string().uuid(),
-    eventId: z.string().uuid(),
-    status: z.enum(['held', 'confirmed', 'cancelled', 'expired']),
-    zone: z.string(),
-    quantity: z.number().int(),
-    seats: z.array(z.string()),
-    totalCents: z.number().int(),
-    expiresAt: z.string(),
-    createdAt: z.string(),
-    confirmedAt: z.string().nullable(),
-    bookingCode: z.string().nullable(),
-  })
-  .openapi('Reservation');
+export const ReservationSchema = ReservationWire.openapi('Reservation');
 
 const IdempotencyKey = z
   .string()
@@ -55,8 +42,7 @@ const QueuePass = z
   .optional()
   .openapi({ param: { name: 'x-queue-pass', in: 'header' } });
 
-export function reservationRoutes(app: OpenAPIHono<AuthEnv>, reservations: ReservationService, jwtSecret: string) {
-  const auth = requireAuth(jwtSecret);
+export function reservationRoutes(app: OpenAPIHono<AuthEnv>, reservations: ReservationService, { auth }: { auth: AuthMiddleware }): void {
 
   app.openapi(
     createRoute({

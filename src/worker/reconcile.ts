@@ -1,6 +1,5 @@
 import type { Logger } from 'pino';
 import type { Sql } from '../db/client';
-import type { EventCatalog } from '../events/catalog';
 import type { InventoryLoader } from '../inventory/loader';
 import { parseHoldRecord } from '../inventory/records';
 import { releaseScript, sellScript } from '../inventory/scripts';
@@ -12,7 +11,6 @@ export type ReconcileDeps = {
   sql: Sql;
   redis: RedisClient;
   prefix: string;
-  catalog: EventCatalog;
   loader: InventoryLoader;
   logger: Logger;
   /**
@@ -68,7 +66,8 @@ export class Reconciler {
       order by sales_close_at`;
     const stats: ReconcileStats = { events: 0, freed: 0, sold: 0, rebuilt: 0, suspects: 0 };
     const seen = new Map<string, number>();
-    for (const id of await this.loaded(events.map((e) => e.id))) {
+    // An event that is not loaded needs nothing: the loader rebuilds it before it serves again.
+    for (const id of await this.d.loader.loadedAmong(events.map((e) => e.id))) {
       if (signal?.aborted) break;
       try {
         await this.reconcileEvent(id, stats, seen);
@@ -136,22 +135,8 @@ export class Reconciler {
     if (!rebuild && missing.length) rebuild = await this.stillMissing(k, eventId, missing);
     if (rebuild) {
       stats.rebuilt++;
-      await this.rebuild(k, eventId);
+      await this.d.loader.rebuildNow(eventId);
     }
-  }
-
-  /**
-   * Events loaded in Redis (one pipelined EXISTS per event). One that is not loaded needs
-   * nothing: the loader rebuilds it from PostgreSQL before it serves again.
-   */
-  private async loaded(ids: string[]): Promise<string[]> {
-    const out: string[] = [];
-    for (let i = 0; i < ids.length; i += 1_000) {
-      const chunk = ids.slice(i, i + 1_000);
-      const exists = await Promise.all(chunk.map((id) => this.d.redis.exists(eventKeys(this.d.prefix, id).meta)));
-      out.push(...chunk.filter((_, j) => exists[j] === 1));
-    }
-    return out;
   }
 
   /** Re-checks atomically in Redis (meta still there, hold absent), then in PostgreSQL. */
@@ -166,12 +151,6 @@ export class Reconciler {
     if (!row?.n) return false;
     this.d.logger.warn({ eventId, missing: row.n }, 'live reservations missing in redis: rebuilding event');
     return true;
-  }
-
-  private async rebuild(_k: EventKeys, eventId: string): Promise<void> {
-    await this.d.loader.invalidate(eventId);
-    const event = await this.d.catalog.get(eventId);
-    if (event) await this.d.loader.ensureLoaded(event);
   }
 
   private async free(k: EventKeys, id: string, zone: string, stats: ReconcileStats, orphan: boolean): Promise<void> {

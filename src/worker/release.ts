@@ -1,17 +1,8 @@
 import type { Logger } from 'pino';
-import type { Sql } from '../db/client';
-import { releaseScript } from '../inventory/scripts';
-import { enqueueBookingEvents } from '../outbox/outbox';
-import type { RedisClient } from '../redis/client';
-import { eventKeys } from '../redis/keys';
-import type { Reservation } from '../reservations/model';
 import { expireDue } from '../reservations/repository';
+import { transition, type TransitionDeps } from '../reservations/transition';
 
-export type ReleaseDeps = {
-  sql: Sql;
-  redis: RedisClient;
-  prefix: string;
-  topic: string;
+export type ReleaseDeps = TransitionDeps & {
   logger: Logger;
   /** Holds expired per PostgreSQL transaction. */
   batch: number;
@@ -31,37 +22,10 @@ export async function releaseExpired(d: ReleaseDeps, signal?: AbortSignal): Prom
   let total = 0;
   while (!signal?.aborted) {
     const started = performance.now();
-    const expired = await d.sql.begin(async (tx) => {
-      const rows = await expireDue(tx as unknown as Sql, d.batch);
-      await enqueueBookingEvents(tx as unknown as Sql, d.topic, 'booking.expired', rows);
-      return rows;
-    });
-    if (expired.length) await freeInRedis(d, expired);
+    const expired = await transition(d, 'booking.expired', 'release', (tx) => expireDue(tx, d.batch));
     d.onBatch?.(expired.length, performance.now() - started);
     total += expired.length;
     if (expired.length < d.batch) break;
   }
   return total;
-}
-
-async function freeInRedis(d: ReleaseDeps, expired: Reservation[]): Promise<void> {
-  // Auto-pipelining sends these together; each script touches one event's slot.
-  const outcomes = await Promise.allSettled(
-    expired.map((r) =>
-      releaseScript(d.redis, eventKeys(d.prefix, r.eventId), { reservationId: r.id, zone: r.zone }),
-    ),
-  );
-  const rebuild = new Set<string>();
-  outcomes.forEach((o, i) => {
-    const r = expired[i]!;
-    if (o.status === 'rejected') {
-      d.logger.warn({ err: o.reason, reservationId: r.id }, 'release in redis failed; reconciliation will free it');
-    } else if (o.value === 'sold') {
-      // PostgreSQL expired it, so Redis cannot be right: rebuild the event from PostgreSQL.
-      d.logger.error({ reservationId: r.id, eventId: r.eventId }, 'redis has an expired hold as sold: forcing rebuild');
-      rebuild.add(r.eventId);
-    }
-    // 'absent' (already freed) and 'not-loaded' (a rebuild reads PostgreSQL) need nothing.
-  });
-  for (const eventId of rebuild) await d.redis.del(eventKeys(d.prefix, eventId).meta).catch(() => {});
 }

@@ -207,14 +207,7 @@ describe('web booking frontend in Chromium', () => {
     // The seat-release worker's pass frees them, and the page's live availability shows it.
     await eventually(textOf(page.locator('#zones tr[data-zone="FLOOR"] .avail'))).toBe('197 of 200');
     const { core, config } = stack.h;
-    const released = await releaseExpired({
-      sql: core.sql,
-      redis: core.redis,
-      prefix: config.redis.prefix,
-      topic: config.kafka.topic,
-      batch: 100,
-      logger: core.logger,
-    });
+    const released = await releaseExpired({ ...core.transitions, batch: 100, logger: core.logger });
     expect(released).toBe(1);
     await eventually(textOf(page.locator('#zones tr[data-zone="FLOOR"] .avail'))).toBe('200 of 200');
 

@@ -1,6 +1,7 @@
 import { serve } from '@hono/node-server';
 import { EventSource } from 'eventsource';
 import type { Server } from 'node:http';
+import { prefixPattern } from '../../src/redis/keys';
 
 /** A real HTTP server on an ephemeral port. */
 export function listen(fetch: (req: Request) => Response | Promise<Response>): Promise<{ url: string; server: Server; close(): Promise<void> }> {
@@ -98,6 +99,6 @@ export async function startQueueServer(env: Record<string, string> = {}) {
 }
 
 export async function dropKeys(h: { core: { redis: { keys(p: string): Promise<string[]>; del(...k: string[]): Promise<number> } }; config: { redis: { prefix: string } } }) {
-  const keys = await h.core.redis.keys(`${h.config.redis.prefix}:*`);
+  const keys = await h.core.redis.keys(prefixPattern(h.config.redis.prefix));
   if (keys.length) await h.core.redis.del(...keys);
 }

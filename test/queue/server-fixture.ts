@@ -2,7 +2,7 @@
 import { serve } from '@hono/node-server';
 import { loadConfig } from '../../src/config/config';
 import { createCore } from '../../src/core';
-import { createApp } from '../../src/http/app';
+import { createApp } from '../../src/app';
 import { createLogger } from '../../src/shared/logger';
 
 const config = loadConfig(process.env);

@@ -12,6 +12,7 @@ import { ensureDatabase, migrate } from '../../../src/db/migrate';
 import { createKafka, ensureTopic } from '../../../src/outbox/kafka';
 import { createLogger } from '../../../src/shared/logger';
 import { freePort, rawRequest } from '../../../test/process';
+import { prefixPattern } from '../../../src/redis/keys';
 
 export const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 
@@ -63,7 +64,7 @@ export async function benchEnv(runId: string): Promise<BenchEnv> {
         const redis = new Redis(config.redis.url);
         let cursor = '0';
         do {
-          const [next, keys] = await redis.scan(cursor, 'MATCH', `${config.redis.prefix}:*`, 'COUNT', 1000);
+          const [next, keys] = await redis.scan(cursor, 'MATCH', prefixPattern(config.redis.prefix), 'COUNT', 1000);
           cursor = next;
           if (keys.length) await redis.unlink(...keys);
         } while (cursor !== '0');

@@ -1,6 +1,6 @@
-import { loadConfigOrExit } from '../config/load';
-import { createSql } from './client';
-import { ensureDatabase, migrate } from './migrate';
+import { loadConfigOrExit } from './config/load';
+import { createSql } from './db/client';
+import { ensureDatabase, migrate } from './db/migrate';
 
 const config = loadConfigOrExit();
 await ensureDatabase(config.db.url);

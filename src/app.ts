@@ -4,21 +4,21 @@ import { HTTPException } from 'hono/http-exception';
 import { requestId } from 'hono/request-id';
 import { timeout } from 'hono/timeout';
 import { matchedRoutes } from 'hono/route';
-import type { Core } from '../core';
-import { eventRoutes } from '../events/routes';
-import { exportRoutes } from '../exports/routes';
-import { queueRoutes } from '../queue/routes';
-import { reservationRoutes } from '../reservations/routes';
-import { statsRoutes } from '../stats/routes';
-import { webRoutes } from '../web/routes';
-import { AppError, Errors } from '../shared/errors';
-import type { AuthEnv } from './auth';
-import { toErrorResponse } from './error-boundary';
-import { docsRoutes } from './docs';
-import { writeRateLimit } from './rate-limit';
-import { metrics, registry } from '../telemetry/metrics';
-import { requestContext } from '../telemetry/request-context';
-import { trace } from '../telemetry/trace';
+import type { Core } from './core';
+import { eventRoutes } from './events/routes';
+import { exportRoutes } from './exports/routes';
+import { requireAuth, type AuthEnv } from './http/auth';
+import { docsRoutes } from './http/docs';
+import { errorBoundary } from './http/error-boundary';
+import { writeRateLimit } from './http/rate-limit';
+import { queueRoutes } from './queue/routes';
+import { reservationRoutes } from './reservations/routes';
+import { AppError, Errors } from './shared/errors';
+import { statsRoutes } from './stats/routes';
+import { metrics, registry } from './telemetry/metrics';
+import { requestContext } from './telemetry/request-context';
+import { trace } from './telemetry/trace';
+import { webRoutes } from './web/routes';
 
 export type AppDeps = {
   core: Core;
@@ -32,7 +32,11 @@ export type BoxofficeApp = {
   drain(): Promise<void>;
 };
 
-/** Builds the HTTP app from its dependencies; tests drive it in process with app.request(). */
+/**
+ * The composition root of the HTTP side: middleware, then every capability's routes, each
+ * handed its own service and what it needs (never the whole core). Tests drive it in
+ * process with app.request().
+ */
 export function createApp(d: AppDeps): BoxofficeApp {
   const { config, logger } = d.core;
   const app = new OpenAPIHono<AuthEnv>({
@@ -93,20 +97,24 @@ export function createApp(d: AppDeps): BoxofficeApp {
     return c.json({ status: ok ? 'ready' : 'unavailable', checks }, ok ? 200 : 503);
   });
 
-  eventRoutes(app, d.core.events, config.jwtSecret, { logger, chunkBytes: config.stream.chunkBytes });
-  reservationRoutes(app, d.core.reservations, config.jwtSecret);
-  const queue = queueRoutes(app, d.core);
-  exportRoutes(app, d.core);
-  statsRoutes(app, d.core);
-  webRoutes(app, d.core);
+  const { core } = d;
+  const auth = requireAuth(config.jwtSecret);
+  const chunkBytes = config.stream.chunkBytes;
+  eventRoutes(app, core.events, { auth, logger, chunkBytes });
+  reservationRoutes(app, core.reservations, { auth });
+  queueRoutes(app, core.queue, { auth });
+  exportRoutes(app, core.exports, { auth, logger, chunkBytes });
+  statsRoutes(app, core.stats, { auth });
+  const pages = webRoutes(app, core.events, { devSignIn: config.env !== 'production', jwtSecret: config.jwtSecret });
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' });
   app.doc31('/openapi.json', { openapi: '3.1.0', info: { title: 'boxoffice', version: '1' } });
   docsRoutes(app);
 
-  app.notFound((c) => toErrorResponse(Errors.notFound('route'), c, logger));
-  app.onError((err, c) => toErrorResponse(err, c, logger));
-  return { app, drain: () => queue.drain() };
+  const boundary = errorBoundary(logger, pages);
+  app.notFound((c) => boundary(Errors.notFound('route'), c));
+  app.onError(boundary);
+  return { app, drain: () => core.queue.drain() };
 }
 
 function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {

@@ -1,12 +1,12 @@
 // Standalone downstream consumer (npm run consumer:notifications): reads booking.events in
 // its own consumer group and "notifies" buyers, each message once.
-import { loadConfigOrExit } from '../config/load';
-import { createSql } from '../db/client';
-import { createKafka, ensureTopic } from '../outbox/kafka';
-import { createLogger } from '../shared/logger';
-import { onShutdown } from '../shared/shutdown';
-import { DedupingConsumer } from './dedupe';
-import { notificationHandler } from './notifier';
+import { loadConfigOrExit } from './config/load';
+import { createSql } from './db/client';
+import { createKafka, ensureTopic } from './outbox/kafka';
+import { createLogger } from './shared/logger';
+import { onShutdown } from './shared/shutdown';
+import { DedupingConsumer } from './consumers/dedupe';
+import { notificationHandler } from './consumers/notifier';
 
 const config = loadConfigOrExit();
 const GROUP = config.notificationsGroupId;
