@@ -77,35 +77,17 @@ export function createCore(config: Config, logger: Logger, name: string): Core {
     follower: new InventoryFollower({ redis, prefix, loader, logger }),
     outboxHeaders: currentTraceHeaders,
   };
-  const writer = new HoldWriter({
-    sql,
-    logger,
-    ...config.groupCommit,
-    onBatch: (size) => metrics.groupCommitBatch.observe(size),
-  });
+  const writer = new HoldWriter({ sql, logger, ...config.groupCommit, onBatch: (size) => metrics.groupCommitBatch.observe(size) });
   const reservations = new ReservationService({
     ...transitions,
-    redis,
-    prefix,
-    catalog,
-    loader,
-    writer,
+    redis, prefix, catalog, loader, writer, logger,
     passGate: queue.checkPass,
-    logger,
     writeBudgetMs: writeBudgetMs(config),
     idempotencyWaitMs: config.idempotencyWaitMs,
     onHoldOutcome: (outcome) => metrics.holdOutcomes.inc({ outcome }),
   });
   return {
-    config,
-    logger,
-    sql,
-    redis,
-    catalog,
-    loader,
-    events,
-    queue,
-    reservations,
+    config, logger, sql, redis, catalog, loader, events, queue, reservations,
     exports: new ExportService({ sql, events }),
     stats: new StatsService({ sql, events, queue }),
     transitions,

@@ -1,11 +1,8 @@
 import { ChunkBuffer } from './chunk-buffer';
 
+/** The default of STREAM_CHUNK_BYTES; 1 gives one chunk per row, which is what the benchmark compares against. */
 export const DEFAULT_CHUNK_BYTES = 32 * 1024;
 
-/**
- * STREAM_CHUNK_BYTES, read where the routes are wired (not on import). 1 gives one chunk per
- * row, which is what the benchmark compares against.
- */
 /** Errors a stream whose source failed part-way; short, because the HTTP server prints it. */
 export class StreamIncomplete extends Error {
   constructor(readonly rowsSent: number) {
@@ -64,115 +61,135 @@ export function chunkedStream<T>(
   encoder: RowEncoder<T>,
   opts: ChunkedStreamOptions = {},
 ): ReadableStream<Uint8Array> {
-  const chunkBytes = opts.chunkBytes ?? DEFAULT_CHUNK_BYTES;
-  const name = opts.name ?? 'stream';
-  const buf = new ChunkBuffer(chunkBytes);
-  let iterator: AsyncIterator<readonly T[]> | undefined;
-  let batch: readonly T[] = [];
-  let pos = 0;
-  let rows = 0;
-  let chunks = 0;
-  let bytes = 0;
-  let started = 0;
-  let finished = false;
-  let controllerRef: ReadableStreamDefaultController<Uint8Array> | undefined;
+  // One chunk of read-ahead: the next chunk is being built while the previous is written.
+  return new ReadableStream<Uint8Array>(new ChunkedSource(source, encoder, opts), { highWaterMark: 1 });
+}
 
-  const emit = (controller: ReadableStreamDefaultController<Uint8Array>) => {
-    if (buf.size === 0) return;
-    chunks++;
-    bytes += buf.size;
-    controller.enqueue(buf.take());
-  };
-
-  const stopSource = () => {
-    const it = iterator;
-    if (!it?.return) return;
-    Promise.resolve(it.return()).catch((err: unknown) => opts.logger?.error({ err, stream: name }, 'stream source did not close cleanly'));
-  };
-
-  const onAbort = () => {
-    if (finished) return;
-    finish('aborted');
-    stopSource();
+/** The pull side of `chunkedStream`: reads the source only when the consumer asks. */
+class ChunkedSource<T> {
+  private readonly chunkBytes: number;
+  private readonly name: string;
+  private readonly buf: ChunkBuffer;
+  private iterator: AsyncIterator<readonly T[]> | undefined;
+  private batch: readonly T[] = [];
+  private pos = 0;
+  private rows = 0;
+  private chunks = 0;
+  private bytes = 0;
+  private started = 0;
+  private finished = false;
+  private controller: ReadableStreamDefaultController<Uint8Array> | undefined;
+  private readonly onAbort = () => {
+    if (this.finished) return;
+    this.finish('aborted');
+    this.stopSource();
     try {
       // Nobody reads any more; closing (not erroring) keeps the server from logging a failure.
-      controllerRef?.close();
+      this.controller?.close();
     } catch {
       // already closed
     }
   };
 
-  function finish(outcome: StreamOutcome) {
-    finished = true;
-    opts.signal?.removeEventListener('abort', onAbort);
-    const stats: StreamStats = { rows, chunks, bytes, ms: started ? Date.now() - started : 0, outcome };
-    opts.logger?.debug({ stream: name, ...stats }, 'stream finished');
-    opts.onFinish?.(stats);
+  constructor(
+    private readonly source: AsyncIterable<readonly T[]>,
+    private readonly encoder: RowEncoder<T>,
+    private readonly opts: ChunkedStreamOptions,
+  ) {
+    this.chunkBytes = opts.chunkBytes ?? DEFAULT_CHUNK_BYTES;
+    this.name = opts.name ?? 'stream';
+    this.buf = new ChunkBuffer(this.chunkBytes);
+    if (opts.signal?.aborted) this.finished = true;
+    else opts.signal?.addEventListener('abort', this.onAbort, { once: true });
   }
 
-  if (opts.signal?.aborted) finished = true;
-  else opts.signal?.addEventListener('abort', onAbort, { once: true });
+  start(controller: ReadableStreamDefaultController<Uint8Array>): void {
+    this.controller = controller;
+    if (this.finished) {
+      controller.close();
+      return;
+    }
+    if (this.encoder.head) this.buf.push(this.encoder.head());
+  }
 
-  return new ReadableStream<Uint8Array>(
-    {
-      start(controller) {
-        controllerRef = controller;
-        if (finished) {
-          controller.close();
-          return;
-        }
-        if (encoder.head) buf.push(encoder.head());
-      },
+  async pull(controller: ReadableStreamDefaultController<Uint8Array>): Promise<void> {
+    if (this.finished) return;
+    this.started ||= Date.now();
+    try {
+      if (await this.fill()) this.emit(controller);
+      else this.end(controller);
+    } catch (err) {
+      if (!this.finished) this.fail(controller, err);
+    }
+  }
 
-      async pull(controller) {
-        if (finished) return;
-        started ||= Date.now();
-        try {
-          iterator ??= source[Symbol.asyncIterator]();
-          while (buf.size < chunkBytes) {
-            if (pos < batch.length) {
-              buf.push(encoder.row(batch[pos++]!, rows));
-              rows++;
-              continue;
-            }
-            const next = await iterator.next();
-            if (finished) return; // the client left while the source was busy
-            if (next.done) {
-              if (encoder.tail) buf.push(encoder.tail(rows));
-              emit(controller);
-              controller.close();
-              finish('complete');
-              return;
-            }
-            batch = next.value;
-            pos = 0;
-          }
-          emit(controller);
-        } catch (err) {
-          if (finished) return;
-          opts.logger?.error({ err, stream: name, rows }, 'stream failed after it had started');
-          stopSource();
-          if (encoder.error) {
-            // Rows already collected go out first, so the error line is the last line.
-            buf.push(encoder.error(rows));
-            emit(controller);
-            controller.close();
-          } else {
-            // The cause is logged above; the server cuts the connection, so the client sees an
-            // incomplete transfer rather than a clean end.
-            controller.error(new StreamIncomplete(rows));
-          }
-          finish('failed');
-        }
-      },
+  cancel(): void {
+    if (this.finished) return;
+    this.finish('aborted');
+    this.stopSource();
+  }
 
-      cancel() {
-        if (finished) return;
-        finish('aborted');
-        stopSource();
-      },
-    },
-    // One chunk of read-ahead: the next chunk is being built while the previous is written.
-    { highWaterMark: 1 },
-  );
+  /** Encodes rows until a chunk is full (true) or the source is done (false). */
+  private async fill(): Promise<boolean> {
+    this.iterator ??= this.source[Symbol.asyncIterator]();
+    while (this.buf.size < this.chunkBytes) {
+      if (this.pos < this.batch.length) {
+        this.buf.push(this.encoder.row(this.batch[this.pos++]!, this.rows));
+        this.rows++;
+        continue;
+      }
+      const next = await this.iterator.next();
+      if (this.finished) return true; // the client left while the source was busy
+      if (next.done) return false;
+      this.batch = next.value;
+      this.pos = 0;
+    }
+    return true;
+  }
+
+  private end(controller: ReadableStreamDefaultController<Uint8Array>): void {
+    if (this.encoder.tail) this.buf.push(this.encoder.tail(this.rows));
+    this.emit(controller);
+    controller.close();
+    this.finish('complete');
+  }
+
+  private fail(controller: ReadableStreamDefaultController<Uint8Array>, err: unknown): void {
+    this.opts.logger?.error({ err, stream: this.name, rows: this.rows }, 'stream failed after it had started');
+    this.stopSource();
+    if (this.encoder.error) {
+      // Rows already collected go out first, so the error line is the last line.
+      this.buf.push(this.encoder.error(this.rows));
+      this.emit(controller);
+      controller.close();
+    } else {
+      // The cause is logged above; the server cuts the connection, so the client sees an
+      // incomplete transfer rather than a clean end.
+      controller.error(new StreamIncomplete(this.rows));
+    }
+    this.finish('failed');
+  }
+
+  private emit(controller: ReadableStreamDefaultController<Uint8Array>): void {
+    if (this.finished || this.buf.size === 0) return;
+    this.chunks++;
+    this.bytes += this.buf.size;
+    controller.enqueue(this.buf.take());
+  }
+
+  private stopSource(): void {
+    const it = this.iterator;
+    if (!it?.return) return;
+    Promise.resolve(it.return()).catch((err: unknown) =>
+      this.opts.logger?.error({ err, stream: this.name }, 'stream source did not close cleanly'),
+    );
+  }
+
+  private finish(outcome: StreamOutcome): void {
+    this.finished = true;
+    this.opts.signal?.removeEventListener('abort', this.onAbort);
+    const stats: StreamStats = { rows: this.rows, chunks: this.chunks, bytes: this.bytes, ms: this.started ? Date.now() - this.started : 0, outcome };
+    this.opts.logger?.debug({ stream: this.name, ...stats }, 'stream finished');
+    this.opts.onFinish?.(stats);
+  }
 }
