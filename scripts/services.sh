@@ -10,6 +10,9 @@
 #   scripts/services.sh status                               print what is up
 #   scripts/services.sh kafka-start --port P [--data-dir D]  start (or no-op) a private broker on P (controller P+1)
 #   scripts/services.sh kafka-stop  --port P [--data-dir D]  stop it (SIGTERM, SIGKILL after 20 s), keep its data
+#   scripts/services.sh redis-cluster-up   [--port B] [--data-dir D]  Redis Cluster, 3 masters + 3 replicas on B..B+5
+#   scripts/services.sh redis-cluster-down [--port B] [--data-dir D]  stop it and forget it (next up creates a new one)
+#   scripts/services.sh redis-cluster-nodes [--port B]                print its REDIS_CLUSTER_NODES value
 #
 # Kafka runs from the org.apache.kafka:kafka_2.13 jars fetched with Maven (scripts/kafka/pom.xml)
 # into ${BOXOFFICE_CACHE:-<repo>/.cache}/kafka-<version>/libs, downloaded only once.
@@ -20,6 +23,8 @@
 #   BOXOFFICE_KAFKA_PORT   default broker port for up/down/status (default 9092)
 #   BOXOFFICE_KAFKA_WAIT   seconds to wait for a broker to become ready (default 90)
 #   KAFKA_HEAP_OPTS        JVM heap flags (default -Xms256m -Xmx512m)
+#   BOXOFFICE_REDIS_CLUSTER_PORT          first port of the local Redis Cluster (default 7100)
+#   BOXOFFICE_REDIS_CLUSTER_NODE_TIMEOUT  cluster-node-timeout in ms (default 2000: failover within seconds)
 set -euo pipefail
 
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -32,6 +37,9 @@ KAFKA_LIBS="$CACHE/kafka-$KAFKA_VERSION/libs"
 KAFKA_PORTS_DIR="$CACHE/kafka-ports" # <port> -> data dir of the broker started on it
 PG_PORT=5432
 REDIS_PORT=6379
+DEFAULT_CLUSTER_PORT="${BOXOFFICE_REDIS_CLUSTER_PORT:-7100}"
+CLUSTER_NODE_TIMEOUT="${BOXOFFICE_REDIS_CLUSTER_NODE_TIMEOUT:-2000}"
+CLUSTER_SIZE=6 # 3 masters, 3 replicas
 
 log() { printf '[services] %s\n' "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
@@ -146,6 +154,138 @@ redis_up() {
     sleep 0.2
   done
   die "Redis did not answer PING on 127.0.0.1:$REDIS_PORT"
+}
+
+# ---------------------------------------------------------------- Redis Cluster
+
+redis_server_installed() {
+  command -v redis-server >/dev/null 2>&1 && command -v redis-cli >/dev/null 2>&1
+}
+
+cluster_ports() { seq "$1" $(($1 + CLUSTER_SIZE - 1)); }
+
+cluster_dir_for() { # base [explicit dir]
+  if [ -n "${2:-}" ]; then mkdir -p "$2"; (cd "$2" && pwd); else echo "$CACHE/redis-cluster-$1"; fi
+}
+
+# cluster_state of one node ("ok", "fail", or "" if it does not answer).
+cluster_state() { # port
+  redis-cli -h 127.0.0.1 -p "$1" cluster info 2>/dev/null | tr -d '\r' | sed -n 's/^cluster_state://p'
+}
+
+cluster_known() { # port
+  redis-cli -h 127.0.0.1 -p "$1" cluster info 2>/dev/null | tr -d '\r' | sed -n 's/^cluster_known_nodes://p'
+}
+
+# Every node answers, knows all the others and says ok: clients see one consistent slot map.
+cluster_healthy() { # base
+  local p
+  for p in $(cluster_ports "$1"); do
+    port_open "$p" || return 1
+    [ "$(cluster_state "$p")" = ok ] || return 1
+    [ "$(cluster_known "$p")" = "$CLUSTER_SIZE" ] || return 1
+  done
+  # ... and every master has a replica, none is marked failing.
+  local view
+  view="$(redis-cli -h 127.0.0.1 -p "$1" cluster nodes 2>/dev/null | tr -d '\r')"
+  [ "$(grep -c ' slave ' <<<"$view")" = $((CLUSTER_SIZE / 2)) ] || return 1
+  ! grep -q 'fail' <<<"$view"
+}
+
+# pid of the redis-server recorded for <dir>/<port>, if alive and serving that port.
+cluster_node_pid() { # dir port
+  local pidf="$1/$2/redis.pid" pid
+  [ -f "$pidf" ] || return 1
+  pid="$(cat "$pidf" 2>/dev/null || true)"
+  [ -n "$pid" ] && [ -r "/proc/$pid/cmdline" ] || return 1
+  tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q "redis-server 127.0.0.1:$2" || return 1
+  echo "$pid"
+}
+
+cluster_node_start() { # dir port
+  local dir="$1" port="$2"
+  mkdir -p "$dir/$port"
+  # No persistence: like the standalone Redis, a restarted node comes back empty and the
+  # application rebuilds from PostgreSQL. nodes.conf keeps the node's identity, so a
+  # restarted node rejoins (as a replica if its slots failed over meanwhile).
+  (cd "$dir/$port" && redis-server --daemonize yes --bind 127.0.0.1 --port "$port" \
+    --cluster-enabled yes --cluster-config-file "$dir/$port/nodes.conf" \
+    --cluster-node-timeout "$CLUSTER_NODE_TIMEOUT" \
+    --cluster-require-full-coverage no --cluster-replica-validity-factor 0 \
+    --dir "$dir/$port" --pidfile "$dir/$port/redis.pid" --logfile "$dir/$port/redis.log" \
+    --save "" --appendonly no 9>&-) >/dev/null
+}
+
+cluster_nodes_value() { # base
+  cluster_ports "$1" | sed 's/^/127.0.0.1:/' | paste -sd, -
+}
+
+cluster_up() { # base [data dir]
+  local base="$1" dir p i
+  if cluster_healthy "$base"; then return 0; fi # fast path: reuse the one that runs
+  dir="$(cluster_dir_for "$base" "${2:-}")"
+  take_lock
+  if cluster_healthy "$base"; then return 0; fi # started by a concurrent caller
+  if ! redis_server_installed; then
+    log "redis-server not installed; installing"
+    apt_install redis-server
+  fi
+  mkdir -p "$dir"
+  for p in $(cluster_ports "$base"); do
+    if port_open "$p"; then
+      cluster_node_pid "$dir" "$p" >/dev/null || [ -n "$(cluster_known "$p")" ] \
+        || die "port 127.0.0.1:$p is taken by something that is not a cluster node"
+      continue
+    fi
+    log "Redis Cluster: starting node 127.0.0.1:$p"
+    cluster_node_start "$dir" "$p"
+  done
+  for i in $(seq 1 50); do
+    local all=1
+    for p in $(cluster_ports "$base"); do port_open "$p" || all=0; done
+    [ "$all" = 1 ] && break
+    sleep 0.1
+  done
+
+  # A fresh set of nodes (each knows only itself) is made into a cluster; nodes restarted
+  # with their nodes.conf find each other again on their own.
+  local fresh=1
+  for p in $(cluster_ports "$base"); do [ "$(cluster_known "$p")" = 1 ] || fresh=0; done
+  if [ "$fresh" = 1 ]; then
+    log "Redis Cluster: creating 3 masters + 3 replicas on 127.0.0.1:$base..$((base + CLUSTER_SIZE - 1))"
+    # shellcheck disable=SC2046
+    redis-cli --cluster create $(cluster_ports "$base" | sed 's/^/127.0.0.1:/') \
+      --cluster-replicas 1 --cluster-yes >"$dir/create.log" 2>&1 9>&- \
+      || { cat "$dir/create.log" >&2; die "redis-cli --cluster create failed"; }
+  fi
+  for i in $(seq 1 150); do
+    if cluster_healthy "$base"; then
+      log "Redis Cluster ready: $(cluster_nodes_value "$base")"
+      return 0
+    fi
+    sleep 0.2
+  done
+  for p in $(cluster_ports "$base"); do log "node $p: state=$(cluster_state "$p") known=$(cluster_known "$p")"; done
+  die "Redis Cluster on $base..$((base + CLUSTER_SIZE - 1)) not healthy after 30 s (data $dir; 'redis-cluster-down' then 'redis-cluster-up' starts a new one)"
+}
+
+cluster_down() { # base [data dir]
+  local base="$1" dir p pid
+  dir="$(cluster_dir_for "$base" "${2:-}")"
+  for p in $(cluster_ports "$base"); do
+    if pid="$(cluster_node_pid "$dir" "$p")"; then
+      kill -TERM "$pid" 2>/dev/null || true
+    elif port_open "$p"; then
+      log "port $p is open but no node started here ($dir) owns it; not stopping"
+    fi
+  done
+  for p in $(cluster_ports "$base"); do
+    local i
+    for i in $(seq 1 50); do cluster_node_pid "$dir" "$p" >/dev/null || break; sleep 0.1; done
+    if pid="$(cluster_node_pid "$dir" "$p")"; then kill -KILL "$pid" 2>/dev/null || true; fi
+    rm -rf "${dir:?}/$p"
+  done
+  log "Redis Cluster on $base..$((base + CLUSTER_SIZE - 1)) stopped and forgotten"
 }
 
 # ---------------------------------------------------------------- Kafka
@@ -366,6 +506,11 @@ status() {
     port="${name#*:}"
     if port_open "$port"; then echo "${name%%:*} 127.0.0.1:$port up"; else echo "${name%%:*} 127.0.0.1:$port down"; fi
   done
+  if cluster_healthy "$DEFAULT_CLUSTER_PORT"; then
+    echo "redis-cluster $(cluster_nodes_value "$DEFAULT_CLUSTER_PORT") up"
+  else
+    echo "redis-cluster 127.0.0.1:$DEFAULT_CLUSTER_PORT.. down"
+  fi
   if [ -d "$KAFKA_PORTS_DIR" ]; then
     local f pid
     for f in "$KAFKA_PORTS_DIR"/*; do
@@ -379,7 +524,7 @@ status() {
 }
 
 parse_kafka_args() {
-  K_PORT="" K_DIR=""
+  K_PORT="" K_DIR="" K_PORT_GIVEN=""
   while [ $# -gt 0 ]; do
     case "$1" in
       --port) K_PORT="${2:?--port needs a value}"; shift 2 ;;
@@ -389,12 +534,13 @@ parse_kafka_args() {
       *) die "unknown argument: $1" ;;
     esac
   done
+  K_PORT_GIVEN="$K_PORT"
   [ -n "$K_PORT" ] || K_PORT="$DEFAULT_KAFKA_PORT"
   [[ "$K_PORT" =~ ^[0-9]+$ ]] || die "bad port: $K_PORT"
 }
 
 usage() {
-  sed -n '2,13p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+  sed -n '2,16p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
 }
 
 cmd="${1:-}"
@@ -411,6 +557,9 @@ case "$cmd" in
   status) status ;;
   kafka-start) parse_kafka_args "$@"; kafka_start "$K_PORT" "$K_DIR" ;;
   kafka-stop) parse_kafka_args "$@"; kafka_stop "$K_PORT" "$K_DIR" ;;
+  redis-cluster-up) parse_kafka_args "$@"; cluster_up "${K_PORT_GIVEN:-$DEFAULT_CLUSTER_PORT}" "$K_DIR" ;;
+  redis-cluster-down) parse_kafka_args "$@"; cluster_down "${K_PORT_GIVEN:-$DEFAULT_CLUSTER_PORT}" "$K_DIR" ;;
+  redis-cluster-nodes) parse_kafka_args "$@"; cluster_nodes_value "${K_PORT_GIVEN:-$DEFAULT_CLUSTER_PORT}" ;;
   -h | --help | help) usage ;;
   *) usage >&2; exit 2 ;;
 esac
