@@ -4,6 +4,7 @@ import { loadConfigOrExit } from './config/load';
 import { createCore } from './core';
 import { createApp } from './app';
 import { createKafka, kafkaReadiness } from './outbox/kafka';
+import { checkRedis } from './redis/client';
 import { createLogger } from './shared/logger';
 import { onShutdown } from './shared/shutdown';
 
@@ -19,7 +20,7 @@ const { app, drain } = createApp({
   core,
   readiness: {
     postgres: () => core.sql`select 1`,
-    redis: () => core.redis.ping(),
+    redis: () => checkRedis(core.redis),
     kafka: kafka.check,
   },
 });

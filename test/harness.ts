@@ -5,8 +5,9 @@ import { createSql } from '../src/db/client';
 import { migrate } from '../src/db/migrate';
 import { createApp } from '../src/app';
 import { signAccessToken } from '../src/auth/jwt';
+import { checkRedis } from '../src/redis/client';
 import { createLogger } from '../src/shared/logger';
-import { TEST_DATABASE_URL, TEST_KAFKA_BROKERS, TEST_REDIS_URL } from './env';
+import { TEST_DATABASE_URL, TEST_KAFKA_BROKERS, TEST_REDIS_CLUSTER_NODES, TEST_REDIS_URL } from './env';
 
 export type Harness = Awaited<ReturnType<typeof startHarness>>;
 
@@ -23,6 +24,7 @@ export async function startHarness(env: Record<string, string> = {}) {
     NODE_ENV: 'test',
     DATABASE_URL: TEST_DATABASE_URL,
     REDIS_URL: TEST_REDIS_URL,
+    ...(TEST_REDIS_CLUSTER_NODES ? { REDIS_CLUSTER_NODES: TEST_REDIS_CLUSTER_NODES } : {}),
     KAFKA_BROKERS: TEST_KAFKA_BROKERS,
     REDIS_PREFIX: `t${randomUUID().slice(0, 8)}`,
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
@@ -44,7 +46,7 @@ export async function startHarness(env: Record<string, string> = {}) {
   const core = createCore(config, logger, 'test');
   const built = createApp({
     core,
-    readiness: { postgres: () => core.sql`select 1`, redis: () => core.redis.ping() },
+    readiness: { postgres: () => core.sql`select 1`, redis: () => checkRedis(core.redis) },
   });
   const app = built.app;
   const token = (sub: string, admin = false) => signAccessToken(config.jwtSecret, { sub, admin });

@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { queueKeys } from '../src/redis/keys';
 import { startHarness, type Harness } from './harness';
-import { TEST_DATABASE_URL, TEST_REDIS_URL } from './env';
+import { TEST_DATABASE_URL, TEST_REDIS_CLUSTER_NODES, TEST_REDIS_URL } from './env';
 import { dropKeys, sleep, watch } from './queue/helpers';
 
 let h: Harness;
@@ -18,6 +18,7 @@ function startServer(prefix: string): Promise<string> {
       NODE_ENV: 'test',
       DATABASE_URL: TEST_DATABASE_URL,
       REDIS_URL: TEST_REDIS_URL,
+      ...(TEST_REDIS_CLUSTER_NODES ? { REDIS_CLUSTER_NODES: TEST_REDIS_CLUSTER_NODES } : {}),
       REDIS_PREFIX: prefix,
       PG_SCHEMA: h.config.db.schema!,
       LOG_LEVEL: 'warn',

@@ -3,12 +3,14 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { startHarness, type Harness } from './harness';
 import { checkInvariants } from './invariants';
+import { flushScripts, loseRedis } from './redis-admin';
 
-// This file owns Redis db 2 outright, so it can lose everything in it like a real restart.
+// This file owns Redis db 2 outright, so it can lose everything in it like a real restart
+// (on a shared Redis Cluster it loses its event's keys instead: see loseRedis).
 let h: Harness;
 beforeAll(async () => {
   h = await startHarness({ REDIS_URL: 'redis://127.0.0.1:6379/2' });
-  await h.core.redis.flushdb();
+  await loseRedis(h, []);
 });
 afterAll(() => h.close());
 
@@ -49,7 +51,7 @@ it('Redis flushed mid-sale: rebuilt from PostgreSQL, nothing oversold, confirmed
   const wave1 = users.map((token, i) =>
     holdUntilDecided(token, ev.id, i % 2 ? { seats: [seats[(i * 7) % 100]!, seats[(i * 7 + 1) % 100]!] } : { zone: 'FLOOR', quantity: 3 }).then((r) => {
       // Another buyer arrives right after the loss and so starts the rebuild at once.
-      if (++answered === 20) flushed = h.core.redis.flushdb().then(() => holdUntilDecided(users[0]!, ev.id, { zone: 'FLOOR', quantity: 1 }));
+      if (++answered === 20) flushed = loseRedis(h, [ev.id]).then(() => holdUntilDecided(users[0]!, ev.id, { zone: 'FLOOR', quantity: 1 }));
       return r;
     }),
   );
@@ -70,8 +72,8 @@ it('Redis flushed mid-sale: rebuilt from PostgreSQL, nothing oversold, confirmed
   for (const c of confirmed) expect(c.status).toBe(200);
 
   // Lose everything again, then let a second wave try to take every seat and the whole floor.
-  await h.core.redis.flushdb();
-  await h.core.redis.script('FLUSH');
+  await loseRedis(h, [ev.id]);
+  await flushScripts(h.core.redis);
   const wave2 = await Promise.all(
     users.map((token, i) => holdUntilDecided(token, ev.id, i % 2 ? { seats: seats.slice((i * 3) % 96, ((i * 3) % 96) + 4) } : { zone: 'FLOOR', quantity: 4 })),
   );

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startHarness, type Harness } from './harness';
 import { eventKeys } from '../src/redis/keys';
+import { keysMatching } from './redis-admin';
 
 let h: Harness;
 beforeAll(async () => {
@@ -205,7 +206,7 @@ describe('idempotency', () => {
     const u = await h.token(sub);
     const key = randomUUID();
     const first = await h.call('POST', `/v1/events/${ev.id}/reservations`, { token: u, body: { seats: ['A-7-7'] }, headers: { 'idempotency-key': key } });
-    const keys = await h.core.redis.keys(eventKeys(h.config.redis.prefix, ev.id).pattern);
+    const keys = await keysMatching(h.core.redis, eventKeys(h.config.redis.prefix, ev.id).pattern);
     await h.core.redis.del(...keys);
     const during = await h.call('POST', `/v1/events/${ev.id}/reservations`, { token: u, body: { seats: ['A-7-7'] }, headers: { 'idempotency-key': key } });
     expect(during.status).toBe(503);

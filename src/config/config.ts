@@ -37,6 +37,11 @@ const schema = z.object({
   PG_SCHEMA: z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/).optional(),
 
   REDIS_URL: z.string().default('redis://127.0.0.1:6379/0'),
+  /** host:port,host:port,...: run every Redis use on this Redis Cluster instead of REDIS_URL. */
+  REDIS_CLUSTER_NODES: z
+    .string()
+    .regex(/^\s*[^\s,:]+:\d{1,5}\s*(,\s*[^\s,:]+:\d{1,5}\s*)*$/, 'expected host:port,host:port,...')
+    .optional(),
   REDIS_PREFIX: z.string().regex(/^[A-Za-z0-9:_-]{1,64}$/).default('bo'),
   REDIS_COMMAND_TIMEOUT_MS: int(2_000, 50),
   REDIS_CONNECT_TIMEOUT_MS: int(3_000, 50),
@@ -98,7 +103,14 @@ export type Config = {
     statementTimeoutMs: number;
     schema?: string;
   };
-  redis: { url: string; prefix: string; commandTimeoutMs: number; connectTimeoutMs: number };
+  redis: {
+    url: string;
+    /** Seed nodes of a Redis Cluster; when set, REDIS_URL is not used. */
+    clusterNodes?: { host: string; port: number }[];
+    prefix: string;
+    commandTimeoutMs: number;
+    connectTimeoutMs: number;
+  };
   kafka: { brokers: string[]; topic: string; clientId: string };
   groupCommit: { maxBatch: number; concurrency: number };
   rebuild: { lockMs: number; quiesceMs: number };
@@ -192,6 +204,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     redis: {
       url: e.REDIS_URL,
+      clusterNodes: e.REDIS_CLUSTER_NODES?.split(',').map((s) => {
+        const [host, port] = s.trim().split(':');
+        return { host: host!, port: Number(port) };
+      }),
       prefix: e.REDIS_PREFIX,
       commandTimeoutMs: e.REDIS_COMMAND_TIMEOUT_MS,
       connectTimeoutMs: e.REDIS_CONNECT_TIMEOUT_MS,

@@ -13,8 +13,9 @@ function isBackendUnavailable(err: unknown): boolean {
   if (!e || typeof e !== 'object') return false;
   if (['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'CONNECTION_CLOSED', 'CONNECTION_ENDED',
     'CONNECTION_DESTROYED', 'CONNECT_TIMEOUT', '57014', '57P01', '53300'].includes(e.code ?? '')) return true;
-  if (e.name === 'MaxRetriesPerRequestError') return true;
-  return /Connection is closed|Command timed out|Stream isn't writeable/.test(e.message ?? '');
+  if (e.name === 'MaxRetriesPerRequestError' || e.name === 'ClusterAllFailedError') return true;
+  // Redis Cluster mid-failover: no master for the slot yet, or the slot map still moving.
+  return /Connection is closed|Command timed out|Stream isn't writeable|^CLUSTERDOWN|^TRYAGAIN|Too many Cluster redirections|Failed to refresh slots cache|None of startup nodes is available|should belong to the same slots allocation group/.test(e.message ?? '');
 }
 
 export type ErrorAnswer = { status: number; body: ErrorBody; headers: Record<string, string> };

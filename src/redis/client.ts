@@ -1,26 +1,77 @@
-import { Redis, type Command } from 'ioredis';
+import { Cluster, Redis, type Command } from 'ioredis';
 import { metrics } from '../telemetry/metrics';
 import type { Config } from '../config/config';
 import { loadScripts, type Scripts } from './scripts';
 
+/**
+ * One Redis or a Redis Cluster behind the same command API. Every key of an event carries
+ * the hash tag {evt:<id>}, so each script, MULTI and multi-key command lands on one slot
+ * and the application code is the same for both.
+ */
 export type RedisClient = Redis & Scripts;
 
+type Opts = { lazy?: boolean; onError?: (err: Error) => void };
+
 /** ioredis with auto-pipelining and bounded timeouts; every Lua script registered once. */
-export function createRedis(
-  cfg: Config['redis'],
-  opts: { lazy?: boolean; onError?: (err: Error) => void } = {},
-): RedisClient {
-  const redis = new Redis(cfg.url, {
-    enableAutoPipelining: true,
+export function createRedis(cfg: Config['redis'], opts: Opts = {}): RedisClient {
+  return cfg.clusterNodes?.length ? createCluster(cfg, cfg.clusterNodes, opts) : createSingle(cfg, opts);
+}
+
+function nodeOptions(cfg: Config['redis']) {
+  return {
     commandTimeout: cfg.commandTimeoutMs,
     connectTimeout: cfg.connectTimeoutMs,
     maxRetriesPerRequest: 2,
     // Commands issued while reconnecting wait in the offline queue, bounded by
     // maxRetriesPerRequest and commandTimeout, so a request answers 503 within seconds.
     enableOfflineQueue: true,
+  };
+}
+
+function createSingle(cfg: Config['redis'], opts: Opts): RedisClient {
+  const redis = new Redis(cfg.url, {
+    ...nodeOptions(cfg),
+    enableAutoPipelining: true,
     retryStrategy: (times) => Math.min(times * 100, 2_000),
     lazyConnect: opts.lazy ?? false,
   });
+  reportErrors(redis, opts);
+  loadScripts(redis);
+  timeCommands(redis);
+  return redis as RedisClient;
+}
+
+function createCluster(cfg: Config['redis'], nodes: { host: string; port: number }[], opts: Opts): RedisClient {
+  const cluster = new Cluster(nodes, {
+    // Auto-pipelining groups commands per node; each command still names one slot.
+    enableAutoPipelining: true,
+    // Reads go to masters: a replica may lag behind the hold a request just made.
+    scaleReads: 'master',
+    redisOptions: nodeOptions(cfg),
+    // Until the first slot map arrives, commands wait (the cluster's own offline queue).
+    enableOfflineQueue: true,
+    // A command to a master that died is retried on the refreshed slot map, every
+    // retryDelayOnFailover, up to maxRedirections times: a promotion within ~2 s is
+    // invisible, a longer one fails the request (503) instead of hanging it.
+    maxRedirections: 8,
+    retryDelayOnFailover: 250,
+    retryDelayOnClusterDown: 250,
+    retryDelayOnTryAgain: 100,
+    slotsRefreshTimeout: Math.min(cfg.commandTimeoutMs, 2_000),
+    slotsRefreshInterval: 2_000,
+    clusterRetryStrategy: (times) => Math.min(times * 100, 2_000),
+    lazyConnect: opts.lazy ?? false,
+  });
+  reportErrors(cluster, opts);
+  // ioredis sends each script with EVAL the first time on every node connection and by
+  // EVALSHA after, re-sending EVAL on NOSCRIPT: a promoted replica or a node that lost
+  // its script cache gets the script on first use, no SCRIPT LOAD round needed.
+  loadScripts(cluster);
+  cluster.on('+node', (node: Redis) => timeCommands(node));
+  return cluster as unknown as RedisClient;
+}
+
+function reportErrors(redis: Redis | Cluster, opts: Opts) {
   // Connection errors surface as 503s and in /readyz; this only keeps them off stderr.
   let lastReport = 0;
   redis.on('error', (err: Error) => {
@@ -28,13 +79,49 @@ export function createRedis(
     lastReport = Date.now();
     opts.onError?.(err);
   });
-  loadScripts(redis);
-  // One latency sample per command, taken where ioredis sends it (auto-pipelining included).
+  // A cluster also reports errors of single nodes.
+  redis.on('node error', (err: Error) => {
+    if (Date.now() - lastReport < 5_000) return;
+    lastReport = Date.now();
+    opts.onError?.(err);
+  });
+}
+
+/** One latency sample per command, taken where ioredis sends it (auto-pipelining included). */
+function timeCommands(redis: Redis) {
   const send = redis.sendCommand.bind(redis);
   redis.sendCommand = ((command: Command, stream?: unknown) => {
     const end = metrics.redisDuration.startTimer({ command: command.name });
     command.promise.then(() => end(), () => end());
     return send(command, stream as never);
   }) as typeof redis.sendCommand;
-  return redis as RedisClient;
+}
+
+export function isCluster(redis: RedisClient): boolean {
+  return (redis as unknown) instanceof Cluster;
+}
+
+/** The masters of a cluster, or the one Redis: where per-node commands (INFO, SCAN) go. */
+export function redisMasters(redis: RedisClient): Redis[] {
+  return isCluster(redis) ? (redis as unknown as Cluster).nodes('master') : [redis];
+}
+
+/**
+ * Readiness: the one Redis answers PING; a cluster answers CLUSTER INFO with
+ * cluster_state:ok on every master the client knows (a slot without a master fails it).
+ */
+export async function checkRedis(redis: RedisClient): Promise<void> {
+  if (!isCluster(redis)) {
+    await redis.ping();
+    return;
+  }
+  const masters = redisMasters(redis);
+  if (!masters.length) throw new Error('redis cluster: no master known yet');
+  await Promise.all(
+    masters.map(async (node) => {
+      const info = String(await node.cluster('INFO'));
+      const state = /cluster_state:(\w+)/.exec(info)?.[1];
+      if (state !== 'ok') throw new Error(`redis cluster: ${node.options.host}:${node.options.port} reports cluster_state:${state ?? '?'}`);
+    }),
+  );
 }

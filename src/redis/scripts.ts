@@ -2,7 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import type { Attributes } from '@opentelemetry/api';
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import { metrics } from '../telemetry/metrics';
 import { trace } from '../telemetry/trace';
 
@@ -57,7 +57,7 @@ export async function runScript(
  * Registers every script once per client; ioredis runs them by EVALSHA and falls back to
  * EVAL on NOSCRIPT (e.g. after a Redis restart).
  */
-export function loadScripts(redis: Redis, catalogue: ScriptCatalogue = readScripts()): void {
+export function loadScripts(redis: Redis | Cluster, catalogue: ScriptCatalogue = readScripts()): void {
   for (const [name, def] of catalogue) redis.defineCommand(`bo_${name}`, def);
   Object.defineProperty(redis, CATALOGUE, { value: catalogue });
 }

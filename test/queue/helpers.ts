@@ -2,6 +2,8 @@ import { serve } from '@hono/node-server';
 import { EventSource } from 'eventsource';
 import type { Server } from 'node:http';
 import { prefixPattern } from '../../src/redis/keys';
+import type { RedisClient } from '../../src/redis/client';
+import { delEach, keysMatching } from '../redis-admin';
 
 /** A real HTTP server on an ephemeral port. */
 export function listen(fetch: (req: Request) => Response | Promise<Response>): Promise<{ url: string; server: Server; close(): Promise<void> }> {
@@ -98,7 +100,6 @@ export async function startQueueServer(env: Record<string, string> = {}) {
   };
 }
 
-export async function dropKeys(h: { core: { redis: { keys(p: string): Promise<string[]>; del(...k: string[]): Promise<number> } }; config: { redis: { prefix: string } } }) {
-  const keys = await h.core.redis.keys(prefixPattern(h.config.redis.prefix));
-  if (keys.length) await h.core.redis.del(...keys);
+export async function dropKeys(h: { core: { redis: RedisClient }; config: { redis: { prefix: string } } }) {
+  await delEach(h.core.redis, await keysMatching(h.core.redis, prefixPattern(h.config.redis.prefix)));
 }
