@@ -188,8 +188,8 @@ cluster_healthy() { # base
   # ... and every master has a replica, none is marked failing.
   local view
   view="$(redis-cli -h 127.0.0.1 -p "$1" cluster nodes 2>/dev/null | tr -d '\r')"
-  [ "$(grep -c ' slave ' <<<"$view")" = $((CLUSTER_SIZE / 2)) ] || return 1
-  ! grep -q 'fail' <<<"$view"
+  [ "$(awk '$3 ~ /slave/' <<<"$view" | wc -l)" = $((CLUSTER_SIZE / 2)) ] || return 1
+  [ -z "$(awk '$3 ~ /fail/' <<<"$view")" ]
 }
 
 # pid of the redis-server recorded for <dir>/<port>, if alive and serving that port.
@@ -240,11 +240,16 @@ cluster_up() { # base [data dir]
     log "Redis Cluster: starting node 127.0.0.1:$p"
     cluster_node_start "$dir" "$p"
   done
-  for i in $(seq 1 50); do
+  for i in $(seq 1 100); do
     local all=1
     for p in $(cluster_ports "$base"); do port_open "$p" || all=0; done
     [ "$all" = 1 ] && break
     sleep 0.1
+  done
+  for p in $(cluster_ports "$base"); do
+    port_open "$p" && continue
+    [ -s "$dir/$p/redis.log" ] && tail -n 5 "$dir/$p/redis.log" >&2
+    die "Redis Cluster node 127.0.0.1:$p did not start (log $dir/$p/redis.log)"
   done
 
   # A fresh set of nodes (each knows only itself) is made into a cluster; nodes restarted
@@ -258,7 +263,8 @@ cluster_up() { # base [data dir]
       --cluster-replicas 1 --cluster-yes >"$dir/create.log" 2>&1 9>&- \
       || { cat "$dir/create.log" >&2; die "redis-cli --cluster create failed"; }
   fi
-  for i in $(seq 1 150); do
+  local deadline=$((SECONDS + 30))
+  while [ "$SECONDS" -lt "$deadline" ]; do
     if cluster_healthy "$base"; then
       log "Redis Cluster ready: $(cluster_nodes_value "$base")"
       return 0

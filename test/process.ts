@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { request } from 'node:http';
+import { request, type IncomingHttpHeaders } from 'node:http';
 import { createServer } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
@@ -27,7 +27,7 @@ export function spawnEntry(entry: 'api' | 'worker', env: Record<string, string>)
   return Object.assign(child, { output: () => out });
 }
 
-export type RawResult = { status: number; body: any } | { error: string };
+export type RawResult = { status: number; body: any; headers?: IncomingHttpHeaders } | { error: string };
 
 /** One request on its own connection (no keep-alive), so a refused connection is visible as such. */
 export function rawRequest(port: number, method: string, path: string, opts: { token?: string; body?: unknown; headers?: Record<string, string> } = {}): Promise<RawResult> {
@@ -54,7 +54,7 @@ export function rawRequest(port: number, method: string, path: string, opts: { t
           try {
             body = JSON.parse(data);
           } catch {}
-          resolve({ status: res.statusCode!, body });
+          resolve({ status: res.statusCode!, body, headers: res.headers });
         });
         res.on('error', (e) => resolve({ error: (e as NodeJS.ErrnoException).code ?? e.message }));
       },

@@ -43,6 +43,7 @@ export async function runScript(
   const def = (redis as WithCatalogue)[CATALOGUE]?.get(name);
   if (!def) throw new Error(`no lua/${name}-N.lua registered on this client`);
   if (keys.length !== def.numberOfKeys) throw new Error(`lua/${name}: expected ${def.numberOfKeys} keys, got ${keys.length}`);
+  if (!sameHashTag(keys)) throw new Error(`lua/${name}: keys span hash tags (one Redis Cluster slot needed): ${keys.join(' ')}`);
   const end = metrics.luaDuration.startTimer({ script: name });
   try {
     return await trace(`redis.lua.${name}`, { 'db.system': 'redis', ...attributes }, () =>
@@ -60,4 +61,19 @@ export async function runScript(
 export function loadScripts(redis: Redis | Cluster, catalogue: ScriptCatalogue = readScripts()): void {
   for (const [name, def] of catalogue) redis.defineCommand(`bo_${name}`, def);
   Object.defineProperty(redis, CATALOGUE, { value: catalogue });
+}
+
+/** Redis Cluster's rule: the first {...} with something inside decides a key's slot. */
+export function hashTag(key: string): string {
+  const open = key.indexOf('{');
+  if (open >= 0) {
+    const close = key.indexOf('}', open + 1);
+    if (close > open + 1) return key.slice(open + 1, close);
+  }
+  return key;
+}
+
+/** Every key names the same hash tag, so a script runs on one slot (and one node). */
+export function sameHashTag(keys: string[]): boolean {
+  return keys.every((k) => hashTag(k) === hashTag(keys[0]!));
 }
