@@ -7,6 +7,7 @@ import { EventService } from './events/service';
 import { ExportService } from './exports/service';
 import { InventoryFollower } from './inventory/follow';
 import { InventoryLoader } from './inventory/loader';
+import { tightenFromPostgres } from './inventory/tighten';
 import { outboxBacklog } from './outbox/outbox';
 import { QueueService } from './queue/service';
 import { createRedis, type RedisClient } from './redis/client';
@@ -77,7 +78,11 @@ export function createCore(config: Config, logger: Logger, name: string): Core {
     follower: new InventoryFollower({ redis, prefix, loader, logger }),
     outboxHeaders: currentTraceHeaders,
   };
-  const writer = new HoldWriter({ sql, logger, ...config.groupCommit, onBatch: (size) => metrics.groupCommitBatch.observe(size) });
+  const writer = new HoldWriter({
+    sql, logger, ...config.groupCommit,
+    onBatch: (size) => metrics.groupCommitBatch.observe(size),
+    onRefused: tightenFromPostgres({ redis, prefix }),
+  });
   const reservations = new ReservationService({
     ...transitions,
     redis, prefix, catalog, loader, writer, logger,

@@ -94,3 +94,30 @@ export async function sellScript(
   if (!outcome) throw new Error(`sell script returned ${r}`);
   return outcome;
 }
+
+export type TightenArgs = {
+  userId: string;
+  /** Seats the user has live in PostgreSQL for the event, if known. */
+  userLive?: number;
+  /** Seats live in the zone in PostgreSQL, if known. */
+  zoneLive?: number;
+  /** Seats PostgreSQL has live: label -> "h:<id>" | "s:<id>". */
+  seats?: [string, string][];
+};
+
+/** lua/tighten-4.lua: Redis made at least as strict as PostgreSQL after a refusal. */
+export async function tightenScript(
+  redis: RedisClient,
+  k: EventKeys,
+  zone: string,
+  a: TightenArgs,
+): Promise<{ user: number; zone: number; seats: number } | 'not-loaded'> {
+  const r = (await runScript(
+    redis,
+    'tighten',
+    [k.meta, k.users, k.zoneSeats(zone), k.zoneCounts(zone)],
+    [a.userId, a.userLive ?? '', a.zoneLive ?? '', ...(a.seats ?? []).flat()],
+  )) as number[];
+  if (r[0] === -1) return 'not-loaded';
+  return { user: r[0]!, zone: r[1]!, seats: r[2]! };
+}

@@ -11,6 +11,11 @@ export type HoldWriterDeps = {
   maxBatch: number;
   concurrency: number;
   onBatch?: (size: number, ms: number) => void;
+  /**
+   * PostgreSQL refused a hold Redis allowed (a seat live elsewhere, a full zone, a user at
+   * the limit): Redis has lost writes, and is corrected from PostgreSQL's figures at once.
+   */
+  onRefused?: (hold: NewHold, live: repo.LiveUsage) => Promise<void>;
 };
 
 export type Written = { reservation: Reservation; replayed: boolean };
@@ -59,7 +64,7 @@ export class HoldWriter {
       if (written) return { reservation: written, replayed: false };
     }
     await undo();
-    if (conflict?.reason === 'seat') throw Errors.seatsUnavailable(hold.seats);
+    if (conflict && conflict.reason !== 'idempotency') throw await this.refused(hold, conflict.reason);
     if (conflict && hold.idempotencyKey !== null) {
       const prior = await repo.findByIdempotencyKey(this.d.sql, hold.userId, hold.idempotencyKey);
       if (prior && prior.requestHash === hold.requestHash) return { reservation: prior, replayed: true };
@@ -67,5 +72,25 @@ export class HoldWriter {
     }
     if (!(err instanceof repo.HoldTooLate)) this.d.logger.error({ err, reservationId: hold.id }, 'hold write failed');
     throw Errors.unavailable();
+  }
+
+  /** The answer Redis should have given, and Redis told what PostgreSQL knows. */
+  private async refused(hold: NewHold, reason: 'seat' | 'capacity' | 'limit') {
+    const live = await repo.liveUsage(this.d.sql, hold).catch(() => null);
+    if (live) {
+      this.d.logger.warn({ reservationId: hold.id, eventId: hold.eventId, reason }, 'PostgreSQL refused a hold Redis allowed');
+      await this.d.onRefused?.(hold, live).catch((err) =>
+        this.d.logger.error({ err, eventId: hold.eventId }, 'correcting Redis from PostgreSQL failed; reconciliation will'),
+      );
+    }
+    if (reason === 'limit') {
+      const max = live?.user.max_seats ?? 0;
+      return Errors.limitExceeded(max, live?.user.used ?? max, hold.quantity);
+    }
+    if (reason === 'capacity' && !hold.seats.length) {
+      const available = live ? Math.max(0, live.zone.capacity - live.zone.used) : 0;
+      return available > 0 ? Errors.seatsUnavailable([], { zone: hold.zone, available }) : Errors.soldOut(hold.zone);
+    }
+    return Errors.seatsUnavailable(hold.seats);
   }
 }

@@ -47,7 +47,8 @@ export const SEATS = (sql: Db) => sql`coalesce((select array_agg(rs.seat_label o
   from reservation_seats rs where rs.reservation_id = r.id), '{}') as seats`;
 
 export class HoldConflict extends Error {
-  constructor(readonly reason: 'seat' | 'idempotency', readonly constraint?: string) {
+  /** seat: live elsewhere; capacity / limit: PostgreSQL's zone or per-user counter refused it. */
+  constructor(readonly reason: 'seat' | 'idempotency' | 'capacity' | 'limit', readonly constraint?: string) {
     super(`hold conflicts on ${reason}`);
   }
 }
@@ -107,10 +108,17 @@ function insertManyQuery(sql: Db, holds: NewHold[]) {
 }
 
 const isUniqueViolation = (err: unknown) => (err as { code?: string }).code === '23505';
+const LIMIT_CONSTRAINTS: Record<string, 'capacity' | 'limit'> = {
+  zone_usage_within_capacity: 'capacity',
+  user_usage_within_limit: 'limit',
+};
 
 function asConflict(err: unknown): Error {
-  if (!isUniqueViolation(err)) return err instanceof Error ? err : new Error(String(err));
   const constraint = (err as { constraint_name?: string }).constraint_name;
+  // check_violation from the usage counters (migrations/00004_limit_guard.sql).
+  const limit = (err as { code?: string }).code === '23514' ? LIMIT_CONSTRAINTS[constraint ?? ''] : undefined;
+  if (limit) return new HoldConflict(limit, constraint);
+  if (!isUniqueViolation(err)) return err instanceof Error ? err : new Error(String(err));
   return new HoldConflict(
     constraint === 'reservation_seats_live_uidx' ? 'seat' : 'idempotency',
     constraint,
@@ -207,3 +215,28 @@ export async function eventCounters(sql: Db, eventId: string): Promise<{ holds: 
       from reservations where event_id = ${eventId}`);
   return row!;
 }
+
+/**
+ * What PostgreSQL has live for the hold that it refused: the user's and the zone's seat
+ * counts, and the owners of the requested seats that are live.
+ */
+export async function liveUsage(sql: Db, hold: Pick<NewHold, 'eventId' | 'zone' | 'userId' | 'seats'>) {
+  const [zone, user, seats] = await Promise.all([
+    dbQuery(sql, 'zone_usage', {}, () => sql<{ used: number; capacity: number }[]>`
+      select used, capacity from zone_usage where event_id = ${hold.eventId} and zone_code = ${hold.zone}`),
+    dbQuery(sql, 'user_usage', {}, () => sql<{ used: number; max_seats: number }[]>`
+      select used, max_seats from user_usage where event_id = ${hold.eventId} and user_id = ${hold.userId}`),
+    hold.seats.length
+      ? dbQuery(sql, 'live_seat_owners', {}, () => sql<{ seat_label: string; id: string; status: string }[]>`
+          select rs.seat_label, r.id, r.status from reservation_seats rs join reservations r on r.id = rs.reservation_id
+          where rs.event_id = ${hold.eventId} and rs.seat_label = any(${hold.seats}::text[]) and rs.live`)
+      : Promise.resolve([]),
+  ]);
+  return {
+    zone: zone[0] ?? { used: 0, capacity: Number.MAX_SAFE_INTEGER },
+    user: user[0] ?? { used: 0, max_seats: Number.MAX_SAFE_INTEGER },
+    seats: seats.map((s) => [s.seat_label, `${s.status === 'confirmed' ? 's' : 'h'}:${s.id}`] as [string, string]),
+  };
+}
+
+export type LiveUsage = Awaited<ReturnType<typeof liveUsage>>;
