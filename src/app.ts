@@ -94,7 +94,7 @@ export function createApp(d: AppDeps): BoxofficeApp {
     );
     const checks = Object.fromEntries(entries);
     const ok = entries.every(([, s]) => s === 'up');
-    return c.json({ status: ok ? 'ready' : 'unavailable', checks }, ok ? 200 : 503);
+    return c.json({ status: ok ? 'ready' : 'unavailable', checks, breakers: d.core.breakers.states() }, ok ? 200 : 503);
   });
 
   const { core } = d;

@@ -11,6 +11,7 @@ import { tightenFromPostgres } from './inventory/tighten';
 import { outboxBacklog } from './outbox/outbox';
 import { QueueService } from './queue/service';
 import { createRedis, type RedisClient } from './redis/client';
+import { Breakers } from './resilience/breakers';
 import { HoldWriter } from './reservations/hold-writer';
 import { inventorySnapshot } from './reservations/repository';
 import { ReservationService } from './reservations/service';
@@ -33,6 +34,8 @@ export type Core = {
   stats: StatsService;
   /** What every state change after a hold needs (confirm, cancel, the release worker). */
   transitions: TransitionDeps;
+  /** Circuit breakers around PostgreSQL, Redis and Kafka (state in /readyz and metrics). */
+  breakers: Breakers;
   /** Flushes pending holds, then closes the pools. */
   close(): Promise<void>;
 };
@@ -78,6 +81,16 @@ export function createCore(config: Config, logger: Logger, name: string): Core {
     follower: new InventoryFollower({ redis, prefix, loader, logger }),
     outboxHeaders: currentTraceHeaders,
   };
+  const breakerValue = { closed: 0, 'half-open': 1, open: 2 } as const;
+  const breakers = new Breakers({
+    ...config.breakers,
+    // A hold's write ends within its statement timeout plus a connection's setup.
+    timeoutMs: { postgres: config.db.statementTimeoutMs + 1_000 },
+    onState: (breaker, state) => {
+      metrics.breakerState.set({ breaker }, breakerValue[state]);
+      if (state !== 'closed') logger.warn({ breaker, state }, 'circuit breaker ' + state);
+    },
+  });
   const writer = new HoldWriter({
     sql, logger, ...config.groupCommit,
     onBatch: (size) => metrics.groupCommitBatch.observe(size),
@@ -90,14 +103,17 @@ export function createCore(config: Config, logger: Logger, name: string): Core {
     writeBudgetMs: writeBudgetMs(config),
     idempotencyWaitMs: config.idempotencyWaitMs,
     onHoldOutcome: (outcome) => metrics.holdOutcomes.inc({ outcome }),
+    breakers,
   });
   return {
     config, logger, sql, redis, catalog, loader, events, queue, reservations,
     exports: new ExportService({ sql, events }),
     stats: new StatsService({ sql, events, queue }),
     transitions,
+    breakers,
     async close() {
       await writer.drain();
+      breakers.shutdown();
       await Promise.allSettled([sql.end({ timeout: 5 }), redis.quit()]);
     },
   };

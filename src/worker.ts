@@ -20,6 +20,7 @@ const relay = new OutboxRelay({
   kafka: createRelayKafka(config.kafka, logger),
   logger: logger.child({ job: 'relay' }),
   ...config.relay,
+  guard: (send) => core.breakers.run('kafka', send),
   onPublished: (rows) => {
     metrics.relayBatch.observe(rows.length);
     metrics.relayPublished.inc(rows.length);

@@ -50,6 +50,12 @@ const schema = z.object({
   KAFKA_TOPIC: z.string().regex(/^[A-Za-z0-9._-]{1,200}$/).default('booking.events'),
   KAFKA_CLIENT_ID: z.string().default('boxoffice'),
 
+  /** Circuit breakers (PostgreSQL, Redis, Kafka): open at this failure share over the window. */
+  BREAKER_ERROR_PERCENT: int(50, 1, 100),
+  BREAKER_VOLUME: int(5, 1),
+  BREAKER_WINDOW_MS: int(10_000, 100),
+  BREAKER_RESET_MS: int(2_000, 50),
+
   GROUP_COMMIT_MAX_BATCH: int(256, 1, 5_000),
   GROUP_COMMIT_CONCURRENCY: int(4, 1, 64),
   REBUILD_LOCK_MS: int(30_000, 1_000),
@@ -113,6 +119,7 @@ export type Config = {
   };
   kafka: { brokers: string[]; topic: string; clientId: string };
   groupCommit: { maxBatch: number; concurrency: number };
+  breakers: { errorThresholdPercentage: number; volumeThreshold: number; windowMs: number; resetTimeoutMs: number };
   rebuild: { lockMs: number; quiesceMs: number };
   idempotencyWaitMs: number;
   worker: {
@@ -218,6 +225,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       clientId: e.KAFKA_CLIENT_ID,
     },
     groupCommit: { maxBatch: e.GROUP_COMMIT_MAX_BATCH, concurrency: e.GROUP_COMMIT_CONCURRENCY },
+    breakers: {
+      errorThresholdPercentage: e.BREAKER_ERROR_PERCENT,
+      volumeThreshold: e.BREAKER_VOLUME,
+      windowMs: e.BREAKER_WINDOW_MS,
+      resetTimeoutMs: e.BREAKER_RESET_MS,
+    },
     rebuild: { lockMs: e.REBUILD_LOCK_MS, quiesceMs: e.REBUILD_QUIESCE_MS },
     idempotencyWaitMs: e.IDEMPOTENCY_WAIT_MS,
     worker: {

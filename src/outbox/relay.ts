@@ -24,6 +24,8 @@ export type RelayOptions = {
   /** Hook points for metrics and tracing (another issue); must not throw. */
   onPublished?: (rows: PublishedRow[], sendMs: number) => void;
   onError?: (err: unknown, consecutiveFailures: number) => void;
+  /** Runs each send (the Kafka circuit breaker): while it is open, a batch fails at once. */
+  guard?: <T>(send: () => Promise<T>) => Promise<T>;
 };
 
 /**
@@ -62,7 +64,7 @@ type OutboxRow = {
  * still arriving, a short linger lets a few more join. An idle relay sleeps on LISTEN.
  */
 export class OutboxRelay {
-  private readonly o: Required<Omit<RelayOptions, 'topics' | 'onPublished' | 'onError'>> & RelayOptions;
+  private readonly o: Required<Omit<RelayOptions, 'topics' | 'onPublished' | 'onError' | 'guard'>> & RelayOptions;
   private producer: Producer | null = null;
   private connecting: Promise<Producer> | null = null;
   private dirty = true;
@@ -185,7 +187,8 @@ export class OutboxRelay {
       const producer = await this.connectedProducer();
       const { topicMessages, spans } = toMessages(rows);
       try {
-        await producer.sendBatch({ acks: -1, compression: CompressionTypes.GZIP, topicMessages });
+        const send = () => producer.sendBatch({ acks: -1, compression: CompressionTypes.GZIP, topicMessages });
+        await (this.o.guard ? this.o.guard(send) : send());
       } catch (err) {
         for (const end of spans) end(err);
         throw err;

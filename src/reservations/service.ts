@@ -6,6 +6,7 @@ import { salesState, type BoxEvent } from '../events/model';
 import type { InventoryLoader } from '../inventory/loader';
 import { parseIdemRecord } from '../inventory/records';
 import { releaseScript, reserveScript } from '../inventory/scripts';
+import type { Breakers } from '../resilience/breakers';
 import type { RedisClient } from '../redis/client';
 import { eventKeys, idemField } from '../redis/keys';
 import { AppError, Errors } from '../shared/errors';
@@ -34,6 +35,8 @@ export type ReservationDeps = TransitionDeps & {
   /** How long a replay waits for the first request's row. */
   idempotencyWaitMs: number;
   onHoldOutcome?: (outcome: string) => void;
+  /** Circuit breakers: a hold fails fast while PostgreSQL or Redis is known to be down. */
+  breakers?: Breakers;
 };
 
 export type HoldCall = { userId: string; eventId: string; body: HoldRequest; idempotencyKey?: string; queuePass?: string };
@@ -50,6 +53,8 @@ export class ReservationService {
   constructor(private readonly d: ReservationDeps) {}
 
   async hold(a: HoldCall): Promise<Written> {
+    // Before any Redis work: a hold PostgreSQL cannot make durable is not taken at all.
+    this.d.breakers?.failFast('postgres', 'redis');
     const event = await this.d.catalog.get(a.eventId);
     if (!event) throw Errors.notFound('event');
     const req = resolveRequest(event, a.body);
@@ -75,7 +80,11 @@ export class ReservationService {
     }
     if (decision.kind === 'replay') return { reservation: await this.awaitReplay(decision.reservationId, a.userId), replayed: true };
     if (decision.kind === 'not-loaded') throw this.d.loader.restoring(event);
-    return this.d.writer.write(hold, undo);
+    return this.guard('postgres', () => this.d.writer.write(hold, undo));
+  }
+
+  private guard<T>(name: 'postgres' | 'redis', fn: () => Promise<T>): Promise<T> {
+    return this.d.breakers ? this.d.breakers.run(name, fn) : fn();
   }
 
   private admit(event: BoxEvent, a: HoldCall, quantity: number): void {
@@ -109,7 +118,7 @@ export class ReservationService {
   }
 
   private async reserve(hold: NewHold, req: ResolvedHold) {
-    const outcome = await reserveScript(this.d.redis, eventKeys(this.d.prefix, hold.eventId), {
+    const outcome = await this.guard('redis', () => reserveScript(this.d.redis, eventKeys(this.d.prefix, hold.eventId), {
       now: hold.createdAt.getTime(),
       reservationId: hold.id,
       userId: hold.userId,
@@ -118,7 +127,7 @@ export class ReservationService {
       zone: hold.zone,
       quantity: hold.quantity,
       seats: hold.seats,
-    });
+    }));
     this.d.onHoldOutcome?.(outcome.kind);
     return outcome;
   }

@@ -70,6 +70,11 @@ export const metrics = {
     help: 'Holds written per group-commit statement',
     buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256, 512],
   }),
+  breakerState: new client.Gauge({
+    name: 'boxoffice_breaker_state',
+    help: 'Circuit breaker per dependency: 0 closed, 1 half-open, 2 open',
+    labelNames: ['breaker'] as const,
+  }),
   queueLength: new client.Gauge({ name: 'boxoffice_queue_length', help: 'Tickets issued and not yet admitted', labelNames: ['event'] as const }),
   queueAdmitRate: new client.Gauge({ name: 'boxoffice_queue_admission_rate', help: 'Measured admissions per second', labelNames: ['event'] as const }),
   sseStreams: new client.Gauge({ name: 'boxoffice_sse_streams_open', help: 'Open queue SSE streams in this process', labelNames: ['event'] as const }),
