@@ -75,6 +75,9 @@ const schema = z.object({
   QUEUE_MAX_SCAN: int(10_000, 100, 1_000_000),
 });
 
+/** Every variable loadConfig reads: deployment manifests and docs/configuration.md are checked against it. */
+export const CONFIG_VARIABLES: readonly string[] = Object.keys(schema.shape);
+
 export type Config = {
   env: 'development' | 'production' | 'test';
   host: string;
