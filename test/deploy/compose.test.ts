@@ -32,7 +32,7 @@ describe('docker-compose.yml', () => {
     addFormats.default(ajv);
     // Compose durations are Go's (`2s`, `1m30s`), not ISO 8601 as in ajv-formats.
     ajv.addFormat('duration', /^(\d+(\.\d+)?(ns|us|µs|ms|s|m|h))+$/);
-    const validate = ajv.compile(modernised(composeSchema));
+    const validate = ajv.compile(modernised(composeSchema) as object);
     const ok = validate(compose);
     expect(validate.errors ?? []).toEqual([]);
     expect(ok).toBe(true);
