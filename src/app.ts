@@ -98,7 +98,7 @@ export function createApp(d: AppDeps): BoxofficeApp {
   });
 
   const { core } = d;
-  const auth = requireAuth(config.jwtSecret);
+  const auth = requireAuth(core.auth);
   const chunkBytes = config.stream.chunkBytes;
   eventRoutes(app, core.events, { auth, logger, chunkBytes });
   reservationRoutes(app, core.reservations, { auth });

@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { createAuthenticator, type Authenticator } from './auth/authenticator';
 import type { Config } from './config/config';
 import { createSql, type Sql } from './db/client';
 import { poolLoad } from './db/observe';
@@ -22,6 +23,8 @@ export type Core = {
   config: Config;
   logger: Logger;
   sql: Sql;
+  /** Verifies bearer tokens (HS256 secret and/or the identity provider's JWKS). */
+  auth: Authenticator;
   redis: RedisClient;
   catalog: EventCatalog;
   loader: InventoryLoader;
@@ -87,7 +90,7 @@ export function createCore(config: Config, logger: Logger, name: string): Core {
     onHoldOutcome: (outcome) => metrics.holdOutcomes.inc({ outcome }),
   });
   return {
-    config, logger, sql, redis, catalog, loader, events, queue, reservations,
+    config, logger, sql, auth: createAuthenticator(config.auth), redis, catalog, loader, events, queue, reservations,
     exports: new ExportService({ sql, events }),
     stats: new StatsService({ sql, events, queue }),
     transitions,

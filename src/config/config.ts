@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 
 const DEV_JWT_SECRET = 'dev-secret-change-me';
@@ -24,6 +25,16 @@ const schema = z.object({
   RATE_LIMIT_MAX: int(300, 0),
 
   JWT_SECRET: z.string().min(16).optional(),
+  /** An identity provider's JWKS: RS256/ES256 tokens verified against it (with issuer and audience). */
+  JWT_JWKS_URL: z.string().url().optional(),
+  JWT_ISSUER: z.string().min(1).optional(),
+  JWT_AUDIENCE: z.string().min(1).optional(),
+  /** No refetch of the JWKS sooner than this after the last one, even for an unknown kid. */
+  JWT_JWKS_COOLDOWN_MS: int(30_000, 0),
+  JWT_JWKS_CACHE_MAX_AGE_MS: int(600_000, 1_000),
+  JWT_JWKS_TIMEOUT_MS: int(5_000, 100),
+  /** A token whose exp lies further ahead than this is refused (a token that never expires). */
+  JWT_MAX_TTL_SECONDS: int(86_400, 60),
   QUEUE_SECRET: z.string().min(16).optional(),
 
   DATABASE_URL: z.string().url().default('postgres://postgres@127.0.0.1:5432/boxoffice'),
@@ -87,7 +98,18 @@ export type Config = {
   requestTimeoutMs: number;
   shutdownTimeoutMs: number;
   rateLimit: { windowMs: number; limit: number };
+  /**
+   * HS256 signing key for development tools and tests (scripts/token, dev sign-in). When HS256
+   * is off (production with an identity provider and no JWT_SECRET), a random key nothing is
+   * verified against. Verification reads `auth` only.
+   */
   jwtSecret: string;
+  auth: {
+    /** HS256 tokens are accepted only when set (JWT_SECRET, or the development default). */
+    hs256Secret?: string;
+    jwks?: { url: string; issuer: string; audience: string; cooldownMs: number; cacheMaxAgeMs: number; timeoutMs: number };
+    maxTtlSeconds: number;
+  };
   queueSecret: string;
   /** Secrets fell back to development defaults: the entry points warn about it. */
   insecureDefaults: string[];
@@ -158,9 +180,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     insecureDefaults.push(name);
     return dev;
   };
-  const jwtSecret = secret('JWT_SECRET', DEV_JWT_SECRET);
+  // With an identity provider, production needs no shared JWT secret (HS256 is then off).
+  const providerOnly = Boolean(e.JWT_JWKS_URL) && !e.JWT_SECRET && e.NODE_ENV === 'production';
+  const hs256Secret = providerOnly ? undefined : secret('JWT_SECRET', DEV_JWT_SECRET);
   const queueSecret = secret('QUEUE_SECRET', DEV_QUEUE_SECRET);
-  if (jwtSecret === queueSecret) problems.push('QUEUE_SECRET: must differ from JWT_SECRET');
+  if (hs256Secret === queueSecret) problems.push('QUEUE_SECRET: must differ from JWT_SECRET');
+  if (e.JWT_JWKS_URL && (!e.JWT_ISSUER || !e.JWT_AUDIENCE)) {
+    problems.push('JWT_JWKS_URL: needs JWT_ISSUER and JWT_AUDIENCE (a token for another application must not pass)');
+  }
   if (e.REBUILD_QUIESCE_MS < e.PG_STATEMENT_TIMEOUT_MS + 500) {
     problems.push(
       'REBUILD_QUIESCE_MS: must exceed PG_STATEMENT_TIMEOUT_MS by at least 500 (a rebuild waits out in-flight writes; the difference is how long a hold may take to reach PostgreSQL)',
@@ -180,7 +207,21 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     requestTimeoutMs: e.REQUEST_TIMEOUT_MS,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
     rateLimit: { windowMs: e.RATE_LIMIT_WINDOW_MS, limit: e.RATE_LIMIT_MAX },
-    jwtSecret,
+    jwtSecret: hs256Secret ?? randomBytes(32).toString('base64url'),
+    auth: {
+      hs256Secret,
+      jwks: e.JWT_JWKS_URL
+        ? {
+            url: e.JWT_JWKS_URL,
+            issuer: e.JWT_ISSUER!,
+            audience: e.JWT_AUDIENCE!,
+            cooldownMs: e.JWT_JWKS_COOLDOWN_MS,
+            cacheMaxAgeMs: e.JWT_JWKS_CACHE_MAX_AGE_MS,
+            timeoutMs: e.JWT_JWKS_TIMEOUT_MS,
+          }
+        : undefined,
+      maxTtlSeconds: e.JWT_MAX_TTL_SECONDS,
+    },
     queueSecret,
     insecureDefaults,
     db: {
