@@ -69,6 +69,12 @@ const schema = z.object({
   RECONCILE_ORPHAN_GRACE_MS: int(30_000, 1_000),
   RECONCILE_LOOKBACK_MS: int(2 * 86_400_000, 0),
   WORKER_METRICS_PORT: int(9464, 0, 65535),
+  RETENTION_INTERVAL_MS: int(600_000, 1_000),
+  RETENTION_BATCH: int(5_000, 1, 100_000),
+  /** Sent outbox rows are kept this long (for audit and replay by hand), then purged. */
+  OUTBOX_RETENTION_HOURS: int(7 * 24, 1),
+  /** Consumer dedupe rows: keep them longer than Kafka keeps the topic, or a redelivery passes twice. */
+  DEDUPE_RETENTION_HOURS: int(14 * 24, 1),
 
   RELAY_BATCH_SIZE: int(500, 1, 10_000),
   RELAY_LINGER_MS: int(5, 0, 1_000),
@@ -136,6 +142,7 @@ export type Config = {
     closedLookbackMs: number;
     metricsPort: number;
   };
+  retention: { intervalMs: number; batch: number; outboxAgeMs: number; dedupeAgeMs: number };
   relay: { batchSize: number; lingerMs: number; pollMs: number; backoffMaxMs: number };
   notificationsGroupId: string;
   /** Exports and big seat maps leave the process in chunks of at least this many bytes. */
@@ -255,6 +262,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       orphanGraceMs: e.RECONCILE_ORPHAN_GRACE_MS,
       closedLookbackMs: e.RECONCILE_LOOKBACK_MS,
       metricsPort: e.WORKER_METRICS_PORT,
+    },
+    retention: {
+      intervalMs: e.RETENTION_INTERVAL_MS,
+      batch: e.RETENTION_BATCH,
+      outboxAgeMs: e.OUTBOX_RETENTION_HOURS * 3_600_000,
+      dedupeAgeMs: e.DEDUPE_RETENTION_HOURS * 3_600_000,
     },
     relay: {
       batchSize: e.RELAY_BATCH_SIZE,
