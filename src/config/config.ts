@@ -95,6 +95,16 @@ const schema = z.object({
 /** Every variable loadConfig reads: deployment manifests and docs/configuration.md are checked against it. */
 export const CONFIG_VARIABLES: readonly string[] = Object.keys(schema.shape);
 
+/** Each variable's default as it would be written in the environment (undefined: none). */
+export function configDefaults(): Record<string, string | undefined> {
+  return Object.fromEntries(
+    Object.entries(schema.shape).map(([name, type]) => {
+      const r = (type as z.ZodType).safeParse(undefined);
+      return [name, r.success && r.data !== undefined ? String(r.data) : undefined];
+    }),
+  );
+}
+
 export type Config = {
   env: 'development' | 'production' | 'test';
   host: string;
