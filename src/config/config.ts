@@ -17,6 +17,8 @@ const schema = z.object({
   HOST: z.string().default('127.0.0.1'),
   PORT: int(3000, 0, 65535),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** Share of requests logged at info ("request" lines): 0 off, 1 every one, 0.01 one in a hundred. */
+  ACCESS_LOG: z.coerce.number().min(0).max(1).default(0),
   BODY_LIMIT_BYTES: int(64 * 1024, 1024, 16 * 1024 * 1024),
   REQUEST_TIMEOUT_MS: int(30_000, 100),
   SHUTDOWN_TIMEOUT_MS: int(30_000, 100),
@@ -110,6 +112,7 @@ export type Config = {
   host: string;
   port: number;
   logLevel: string;
+  accessLogSample: number;
   bodyLimitBytes: number;
   requestTimeoutMs: number;
   shutdownTimeoutMs: number;
@@ -220,6 +223,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     host: e.HOST,
     port: e.PORT,
     logLevel: e.LOG_LEVEL,
+    accessLogSample: e.ACCESS_LOG,
     bodyLimitBytes: e.BODY_LIMIT_BYTES,
     requestTimeoutMs: e.REQUEST_TIMEOUT_MS,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,

@@ -1,14 +1,18 @@
 import { Redis, type Command } from 'ioredis';
-import { metrics } from '../telemetry/metrics';
+import type { Histogram } from 'prom-client';
 import type { Config } from '../config/config';
-import { loadScripts, type Scripts } from './scripts';
+import { loadScripts, observeScripts, type Scripts } from './scripts';
 
 export type RedisClient = Redis & Scripts;
 
 /** ioredis with auto-pipelining and bounded timeouts; every Lua script registered once. */
 export function createRedis(
   cfg: Config['redis'],
-  opts: { lazy?: boolean; onError?: (err: Error) => void } = {},
+  opts: {
+    lazy?: boolean;
+    onError?: (err: Error) => void;
+    metrics?: { redisDuration: Histogram<'command'>; luaDuration: Histogram<'script'> };
+  } = {},
 ): RedisClient {
   const redis = new Redis(cfg.url, {
     enableAutoPipelining: true,
@@ -29,10 +33,13 @@ export function createRedis(
     opts.onError?.(err);
   });
   loadScripts(redis);
+  if (!opts.metrics) return redis as RedisClient;
+  const { redisDuration, luaDuration } = opts.metrics;
+  observeScripts(redis, luaDuration);
   // One latency sample per command, taken where ioredis sends it (auto-pipelining included).
   const send = redis.sendCommand.bind(redis);
   redis.sendCommand = ((command: Command, stream?: unknown) => {
-    const end = metrics.redisDuration.startTimer({ command: command.name });
+    const end = redisDuration.startTimer({ command: command.name });
     command.promise.then(() => end(), () => end());
     return send(command, stream as never);
   }) as typeof redis.sendCommand;

@@ -91,7 +91,10 @@ describe('npm run build: the compiled service', () => {
       body: { seats: ['A-1-1'] },
     });
     expect(hold).toMatchObject({ status: 201, body: { status: 'held', seats: ['A-1-1'] } });
-    // The console exporter printed the server span: tracing is live in the compiled process.
-    await expect.poll(() => api!.output(), { timeout: 15_000 }).toMatch(/kind: 1,\s+timestamp[\s\S]*?'http\.request\.method': 'POST'/);
+    // The console exporter printed the server span, named by its route: tracing is live in
+    // the compiled process.
+    await expect
+      .poll(() => api!.output(), { timeout: 15_000 })
+      .toMatch(/name: 'POST \/v1\/events\/:id\/reservations',\s+id: '\w+',\s+kind: 1,[\s\S]*?'http\.route': '\/v1\/events\/:id\/reservations'/);
   });
 });
