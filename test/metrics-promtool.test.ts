@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createKafka, ensureTopic } from '../src/outbox/kafka';
 import { createWorkerMetrics } from '../src/telemetry/metrics';
 import { JobRunner } from '../src/worker/runner';
 import { startHarness, type Harness } from './harness';
@@ -97,6 +98,53 @@ describe('promtool check metrics', () => {
     } finally {
       worker.kill('SIGTERM');
       await new Promise((r) => worker.once('exit', r));
+    }
+  });
+
+  it("passes on the notifications consumer's /metrics, with its lag per partition", async () => {
+    const topic = `t.promtool.c.${randomUUID().slice(0, 8)}`;
+    const group = `promtool-${randomUUID().slice(0, 8)}`;
+    const kafka = createKafka(h.config.kafka, h.core.logger);
+    await ensureTopic(kafka, topic, 1);
+    const port = await freePort();
+    const consumer = spawn(process.execPath, ['--import', 'tsx', 'src/notifications.ts'], {
+      cwd: new URL('..', import.meta.url),
+      env: {
+        ...process.env,
+        NODE_ENV: 'test',
+        LOG_LEVEL: 'fatal',
+        DATABASE_URL: h.config.db.url,
+        PG_SCHEMA: h.config.db.schema!,
+        KAFKA_BROKERS: h.config.kafka.brokers.join(','),
+        KAFKA_TOPIC: topic,
+        NOTIFICATIONS_GROUP_ID: group,
+        CONSUMER_METRICS_PORT: String(port),
+      },
+      stdio: 'ignore',
+    });
+    const producer = kafka.producer();
+    await producer.connect();
+    try {
+      // Messages it cannot parse are skipped, yet each batch still reports the lag.
+      await producer.send({ topic, messages: Array.from({ length: 5 }, () => ({ value: '{"not":"a booking"}' })) });
+      let text = '';
+      await expect
+        .poll(
+          async () => {
+            text = await fetch(`http://127.0.0.1:${port}/metrics`).then((r) => r.text(), () => '');
+            return sample(text, `boxoffice_consumer_lag_messages{consumer="${group}",partition="0"}`);
+          },
+          { timeout: 30_000, interval: 250 },
+        )
+        .toBe(0);
+      const r = await promtoolCheck(text);
+      expect(r.out).toBe('');
+      expect(r.code).toBe(0);
+      expect(text).not.toMatch(/^boxoffice_(http|hold|job|outbox|queue)_/m);
+    } finally {
+      await producer.disconnect();
+      consumer.kill('SIGTERM');
+      await new Promise((res) => consumer.once('exit', res));
     }
   });
 

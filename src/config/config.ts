@@ -83,6 +83,7 @@ const schema = z.object({
   RELAY_POLL_MS: int(2_000, 50),
   RELAY_BACKOFF_MAX_MS: int(10_000, 100),
   NOTIFICATIONS_GROUP_ID: z.string().min(1).default('boxoffice-notifications'),
+  CONSUMER_METRICS_PORT: int(9465, 0, 65535),
 
   STREAM_CHUNK_BYTES: int(32 * 1024, 1, 16 * 1024 * 1024),
 
@@ -158,6 +159,8 @@ export type Config = {
   retention: { intervalMs: number; batch: number; outboxAgeMs: number; dedupeAgeMs: number };
   relay: { batchSize: number; lingerMs: number; pollMs: number; backoffMaxMs: number };
   notificationsGroupId: string;
+  /** The notifications consumer's /metrics and /healthz. */
+  consumerMetricsPort: number;
   /** Exports and big seat maps leave the process in chunks of at least this many bytes. */
   stream: { chunkBytes: number };
   queue: {
@@ -290,6 +293,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       backoffMaxMs: e.RELAY_BACKOFF_MAX_MS,
     },
     notificationsGroupId: e.NOTIFICATIONS_GROUP_ID,
+    consumerMetricsPort: e.CONSUMER_METRICS_PORT,
     stream: { chunkBytes: e.STREAM_CHUNK_BYTES },
     queue: {
       tickMs: e.QUEUE_TICK_MS,

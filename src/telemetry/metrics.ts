@@ -246,7 +246,7 @@ export function createConsumerMetrics() {
     ...core,
     messages: new Counter({
       name: 'boxoffice_consumer_messages_total',
-      help: 'Messages taken from Kafka, by consumer and result (handled, duplicate, failed)',
+      help: 'Messages taken from Kafka, by consumer and result (handled, duplicate)',
       labelNames: ['consumer', 'result'] as const,
       registers: r,
     }),
