@@ -71,7 +71,7 @@ describe('deploy/k8s production overlay', () => {
         'Job/boxoffice-migrate',
         'Namespace/boxoffice',
         'PodDisruptionBudget/boxoffice-api',
-        'Secret/boxoffice-migrate',
+        'Secret/boxoffice-db-direct',
         'Secret/boxoffice-secrets',
         'Service/boxoffice-api',
       ].sort(),
@@ -106,9 +106,12 @@ describe('deploy/k8s production overlay', () => {
       }
     }
     // The example secrets are placeholders the config refuses, so an unfilled Secret never starts.
-    expect(() => loadConfig(env)).toThrow(/JWT_SECRET/);
-    const filled = { ...env, JWT_SECRET: 'j'.repeat(32), QUEUE_SECRET: 'q'.repeat(32) };
-    expect(loadConfig(filled).env).toBe('production');
+    expect(() => loadConfig(env)).toThrow(/QUEUE_SECRET/);
+    const filled = loadConfig({ ...env, QUEUE_SECRET: 'q'.repeat(32) });
+    expect(filled.env).toBe('production');
+    // Production signs in through the identity provider only.
+    expect(filled.auth.jwks?.issuer).toBeTruthy();
+    expect(filled.auth.hs256Secret).toBeUndefined();
   });
 
   it('probes, drains and sizes the API', () => {
@@ -154,12 +157,13 @@ describe('deploy/k8s production overlay', () => {
     }
   });
 
-  it('migrates through a direct connection, not the pooler', () => {
-    const job = one('Job', 'boxoffice-migrate');
-    const sources = c0(job).envFrom.map((s: any) => (s.secretRef ?? s.configMapRef).name);
-    expect(sources.at(-1)).toMatch(/^boxoffice-migrate-/); // last source wins
-    const secret = one('Secret', 'boxoffice-migrate');
+  it('migrates and relays (LISTEN) through a direct connection, the API through the pooler', () => {
+    const secret = one('Secret', 'boxoffice-db-direct');
     expect(Object.keys(secret.data)).toEqual(['DATABASE_URL']);
+    const lastSource = (m: Manifest) => c0(m).envFrom.map((s: any) => (s.secretRef ?? s.configMapRef).name).at(-1);
+    expect(lastSource(one('Job', 'boxoffice-migrate'))).toBe(secret.metadata.name); // last source wins
+    expect(lastSource(one('Deployment', 'boxoffice-worker'))).toBe(secret.metadata.name);
+    expect(lastSource(one('Deployment', 'boxoffice-api'))).toMatch(/^boxoffice-secrets-/);
   });
 });
 
