@@ -15,9 +15,8 @@ import { queueRoutes } from './queue/routes';
 import { reservationRoutes } from './reservations/routes';
 import { AppError, Errors } from './shared/errors';
 import { statsRoutes } from './stats/routes';
-import { metrics, registry } from './telemetry/metrics';
 import { requestContext } from './telemetry/request-context';
-import { trace } from './telemetry/trace';
+import { nameServerSpan, trace } from './telemetry/trace';
 import { webRoutes } from './web/routes';
 
 export type AppDeps = {
@@ -38,7 +37,10 @@ export type BoxofficeApp = {
  * process with app.request().
  */
 export function createApp(d: AppDeps): BoxofficeApp {
-  const { config, logger } = d.core;
+  const { config, logger, metrics } = d.core;
+  const { registry } = metrics;
+  metrics.watchStreams(() => d.core.queue.hub.streamsByEvent());
+  const accessLog = config.accessLogSample;
   const app = new OpenAPIHono<AuthEnv>({
     defaultHook: (result) => {
       if (!result.success) {
@@ -49,19 +51,27 @@ export function createApp(d: AppDeps): BoxofficeApp {
   });
 
   app.use(requestId());
-  // Request id on every log line of the request, a span named by route, one latency sample.
+  // Request id on every log line of the request, server span named by route, one latency
+  // sample, and (ACCESS_LOG) a sampled access log line.
   app.use(async (c, next) => {
     const started = performance.now();
+    const method = c.req.method;
     await requestContext.run({ requestId: c.get('requestId') }, () =>
-      trace(`HTTP ${c.req.method}`, { 'http.request.method': c.req.method, 'url.path': c.req.path }, next),
+      trace(`HTTP ${method}`, { 'http.request.method': method, 'url.path': c.req.path }, next),
     );
     // Route templates keep the label set bounded; anything unrouted shares one label.
     const last = matchedRoutes(c).at(-1);
     const route = last && last.method !== 'ALL' ? last.path : 'unmatched';
-    metrics.httpDuration.observe(
-      { method: c.req.method, route, status: String(c.res.status) },
-      (performance.now() - started) / 1000,
-    );
+    nameServerSpan(method, route);
+    const seconds = (performance.now() - started) / 1000;
+    const status = c.res.status;
+    metrics.httpDuration.observe({ method, route, status: String(status) }, seconds);
+    if (accessLog > 0 && Math.random() < accessLog) {
+      logger.info(
+        { requestId: c.get('requestId'), method, route, path: c.req.path, status, ms: Math.round(seconds * 1000) },
+        'request',
+      );
+    }
   });
   app.use(
     '/v1/*',
@@ -98,7 +108,7 @@ export function createApp(d: AppDeps): BoxofficeApp {
   });
 
   const { core } = d;
-  const auth = requireAuth(config.jwtSecret);
+  const auth = requireAuth(core.auth);
   const chunkBytes = config.stream.chunkBytes;
   eventRoutes(app, core.events, { auth, logger, chunkBytes });
   reservationRoutes(app, core.reservations, { auth });

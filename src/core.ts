@@ -1,14 +1,13 @@
 import type { Logger } from 'pino';
+import { createAuthenticator, type Authenticator } from './auth/authenticator';
 import type { Config } from './config/config';
 import { createSql, type Sql } from './db/client';
-import { poolLoad } from './db/observe';
 import { EventCatalog } from './events/catalog';
 import { EventService } from './events/service';
 import { ExportService } from './exports/service';
 import { InventoryFollower } from './inventory/follow';
 import { InventoryLoader } from './inventory/loader';
 import { tightenFromPostgres } from './inventory/tighten';
-import { outboxBacklog } from './outbox/outbox';
 import { QueueService } from './queue/service';
 import { createRedis, type RedisClient } from './redis/client';
 import { Breakers } from './resilience/breakers';
@@ -17,13 +16,17 @@ import { inventorySnapshot } from './reservations/repository';
 import { ReservationService } from './reservations/service';
 import type { TransitionDeps } from './reservations/transition';
 import { StatsService } from './stats/service';
-import { liveSources, metrics } from './telemetry/metrics';
+import { createApiMetrics, type ApiMetrics, type CoreMetrics } from './telemetry/metrics';
 import { currentTraceHeaders } from './telemetry/trace';
 
-export type Core = {
+export type Core<M extends CoreMetrics = ApiMetrics> = {
   config: Config;
+  /** This process's Prometheus series (its own registry). */
+  metrics: M;
   logger: Logger;
   sql: Sql;
+  /** Verifies bearer tokens (HS256 secret and/or the identity provider's JWKS). */
+  auth: Authenticator;
   redis: RedisClient;
   catalog: EventCatalog;
   loader: InventoryLoader;
@@ -47,13 +50,21 @@ export type Core = {
  */
 export const writeBudgetMs = (config: Config) => Math.max(0, config.rebuild.quiesceMs - config.db.statementTimeoutMs - 250);
 
-/** Every service both entry points (api, worker) are built from; no connection is global. */
-export function createCore(config: Config, logger: Logger, name: string): Core {
-  const sql = createSql(config.db, { applicationName: `boxoffice-${name}` });
+/**
+ * Every service both entry points (api, worker) are built from; no connection is global.
+ * The metrics are the process's own (the API's unless the caller says otherwise).
+ */
+export function createCore<M extends CoreMetrics = ApiMetrics>(
+  config: Config,
+  logger: Logger,
+  name: string,
+  metrics: M = createApiMetrics() as unknown as M,
+): Core<M> {
+  const sql = createSql(config.db, { applicationName: `boxoffice-${name}`, metrics });
   const redis = createRedis(config.redis, {
     onError: (err) => logger.warn({ err: err.message }, 'redis connection error'),
+    metrics,
   });
-  bindLiveMetrics(sql, name);
   const prefix = config.redis.prefix;
   const catalog = new EventCatalog(sql);
   const loader = new InventoryLoader({
@@ -93,7 +104,7 @@ export function createCore(config: Config, logger: Logger, name: string): Core {
   });
   const writer = new HoldWriter({
     sql, logger, ...config.groupCommit,
-    onBatch: (size) => metrics.groupCommitBatch.observe(size),
+    onBatch: (size) => metrics.holds?.batch.observe(size),
     onRefused: tightenFromPostgres({ redis, prefix }),
   });
   const reservations = new ReservationService({
@@ -102,11 +113,11 @@ export function createCore(config: Config, logger: Logger, name: string): Core {
     passGate: queue.checkPass,
     writeBudgetMs: writeBudgetMs(config),
     idempotencyWaitMs: config.idempotencyWaitMs,
-    onHoldOutcome: (outcome) => metrics.holdOutcomes.inc({ outcome }),
+    onHoldOutcome: (outcome) => metrics.holds?.outcomes.inc({ outcome }),
     breakers,
   });
   return {
-    config, logger, sql, redis, catalog, loader, events, queue, reservations,
+    config, metrics, logger, sql, auth: createAuthenticator(config.auth), redis, catalog, loader, events, queue, reservations,
     exports: new ExportService({ sql, events }),
     stats: new StatsService({ sql, events, queue }),
     transitions,
@@ -117,16 +128,4 @@ export function createCore(config: Config, logger: Logger, name: string): Core {
       await Promise.allSettled([sql.end({ timeout: 5 }), redis.quit()]);
     },
   };
-}
-
-/** Series read at scrape time from this process's pool and (for the worker) the outbox. */
-function bindLiveMetrics(sql: Sql, name: string): void {
-  const load = poolLoad(sql)!;
-  metrics.pgPoolMax.set({ process: load.label }, load.max);
-  liveSources.pool = () => ({
-    process: load.label,
-    busy: Math.min(load.inFlight, load.max),
-    waiting: Math.max(0, load.inFlight - load.max),
-  });
-  if (name === 'worker') liveSources.outbox = () => outboxBacklog(sql);
 }

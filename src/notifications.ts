@@ -7,11 +7,14 @@ import { createLogger } from './shared/logger';
 import { onShutdown } from './shared/shutdown';
 import { DedupingConsumer } from './consumers/dedupe';
 import { notificationHandler } from './consumers/notifier';
+import { createConsumerMetrics } from './telemetry/metrics';
+import { serveMetrics } from './telemetry/serve-metrics';
 
 const config = loadConfigOrExit();
 const GROUP = config.notificationsGroupId;
 const logger = createLogger(config.logLevel, 'consumer-notifications');
-const sql = createSql({ ...config.db, max: 2 }, { applicationName: 'boxoffice-notifications' });
+const metrics = createConsumerMetrics();
+const sql = createSql({ ...config.db, max: 2 }, { applicationName: 'boxoffice-notifications', metrics });
 const kafka = createKafka(config.kafka, logger, `${config.kafka.clientId}-notifications`);
 const consumer = new DedupingConsumer({
   kafka,
@@ -20,7 +23,10 @@ const consumer = new DedupingConsumer({
   name: GROUP,
   topic: config.kafka.topic,
   handle: notificationHandler(logger),
+  onMessage: (_type, duplicate) => metrics.messages.inc({ consumer: GROUP, result: duplicate ? 'duplicate' : 'handled' }),
+  onLag: (partition, lag) => metrics.lag.set({ consumer: GROUP, partition: String(partition) }, lag),
 });
+const metricsServer = serveMetrics(metrics.registry, config.host, config.consumerMetricsPort, logger);
 
 try {
   // Best effort: in development the topic may not exist yet; in production it usually does.
@@ -34,6 +40,7 @@ try {
 }
 
 onShutdown(logger, config.shutdownTimeoutMs, async () => {
+  metricsServer.close();
   await consumer.stop();
   await sql.end({ timeout: 5 });
 });

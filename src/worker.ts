@@ -1,19 +1,23 @@
-// Worker process: seat release, reconciliation, admission and the outbox relay, over the same core as the API.
+// Worker process: seat release, reconciliation, admission, retention and the outbox relay, over the same core as the API.
 import { loadConfigOrExit } from './config/load';
 import { createCore } from './core';
+import { outboxBacklog } from './outbox/outbox';
 import { createRelayKafka, OutboxRelay } from './outbox/relay';
 import { admissionJob } from './queue/ticker';
 import { createLogger } from './shared/logger';
 import { onShutdown } from './shared/shutdown';
+import { createWorkerMetrics } from './telemetry/metrics';
 import { serveMetrics } from './telemetry/serve-metrics';
-import { metrics } from './telemetry/metrics';
 import { Reconciler } from './worker/reconcile';
 import { releaseExpired } from './worker/release';
+import { purgeRetained } from './worker/retention';
 import { JobRunner } from './worker/runner';
 
 const config = loadConfigOrExit();
 const logger = createLogger(config.logLevel, 'worker');
-const core = createCore(config, logger, 'worker');
+const metrics = createWorkerMetrics();
+const core = createCore(config, logger, 'worker', metrics);
+metrics.watchOutbox(() => outboxBacklog(core.sql));
 
 const relay = new OutboxRelay({
   sql: core.sql,
@@ -35,22 +39,28 @@ const reconciler = new Reconciler({
   orphanGraceMs: config.worker.orphanGraceMs,
   closedLookbackMs: config.worker.closedLookbackMs,
 });
-const admission = admissionJob(core.queue);
+const admission = admissionJob(core.queue, (rooms) => metrics.recordQueues(rooms));
 const release = {
   ...core.transitions,
   batch: config.worker.releaseBatch,
   logger: logger.child({ job: 'seat-release' }),
-  onBatch: (n: number) => metrics.workerReleases.inc({ reason: 'expired' }, n),
+  onBatch: (n: number) => metrics.releases.inc({ reason: 'expired' }, n),
 };
-const jobs = new JobRunner(logger)
+const retention = { sql: core.sql, logger: logger.child({ job: 'retention' }), ...config.retention };
+const jobs = new JobRunner(logger, { onRun: metrics.onJobRun })
   .every('admission', admission.intervalMs, admission.run)
   .every('seat-release', config.worker.releaseIntervalMs, (signal) => releaseExpired(release, signal))
   .every('reconcile', config.worker.reconcileIntervalMs, async (signal) => {
     const stats = await reconciler.run(signal);
-    if (stats.freed) metrics.workerReleases.inc({ reason: 'reconciled' }, stats.freed);
+    if (stats.freed) metrics.releases.inc({ reason: 'reconciled' }, stats.freed);
     return stats;
+  })
+  .every('retention', config.retention.intervalMs, async (signal) => {
+    const purged = await purgeRetained(retention, signal);
+    metrics.purged.inc({ table: 'outbox' }, purged.outbox);
+    metrics.purged.inc({ table: 'consumer_messages' }, purged.dedupe);
   });
-const metricsServer = serveMetrics(config.host, config.worker.metricsPort, logger);
+const metricsServer = serveMetrics(metrics.registry, config.host, config.worker.metricsPort, logger);
 
 try {
   await relay.start();

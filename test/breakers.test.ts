@@ -2,7 +2,6 @@ import { randomUUID } from 'node:crypto';
 import { createServer, connect, type Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { metrics as appMetrics } from '../src/telemetry/metrics';
 import { TEST_DATABASE_URL } from './env';
 import { startHarness, type Harness } from './harness';
 
@@ -52,7 +51,7 @@ afterAll(async () => {
 });
 
 /** Redis hold scripts run so far in this process (every outcome of lua/reserve). */
-const redisHolds = async () => (await appMetrics.holdOutcomes.get()).values.reduce((n, v) => n + v.value, 0);
+const redisHolds = async () => (await h.core.metrics.holds.outcomes.get()).values.reduce((n, v) => n + v.value, 0);
 
 const p = (xs: number[], q: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(q * xs.length))]!;
 

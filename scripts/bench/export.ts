@@ -71,7 +71,7 @@ type Run = { label: string; chunkBytes: number; gzip: boolean };
 async function run(r: Run, token: string) {
   let stats: StreamStats | undefined;
   const app = new OpenAPIHono<AuthEnv>();
-  exportRoutes(app, core.exports, { auth: requireAuth(config.jwtSecret), logger, chunkBytes: r.chunkBytes, onFinish: (s) => (stats = s) });
+  exportRoutes(app, core.exports, { auth: requireAuth(core.auth), logger, chunkBytes: r.chunkBytes, onFinish: (s) => (stats = s) });
   app.onError((err, c) => toErrorResponse(err, c, logger));
   const server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' });
   if (!server.listening) await new Promise((res) => server.once('listening', res));

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 
 const DEV_JWT_SECRET = 'dev-secret-change-me';
@@ -16,6 +17,8 @@ const schema = z.object({
   HOST: z.string().default('127.0.0.1'),
   PORT: int(3000, 0, 65535),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** Share of requests logged at info ("request" lines): 0 off, 1 every one, 0.01 one in a hundred. */
+  ACCESS_LOG: z.coerce.number().min(0).max(1).default(0),
   BODY_LIMIT_BYTES: int(64 * 1024, 1024, 16 * 1024 * 1024),
   REQUEST_TIMEOUT_MS: int(30_000, 100),
   SHUTDOWN_TIMEOUT_MS: int(30_000, 100),
@@ -24,6 +27,16 @@ const schema = z.object({
   RATE_LIMIT_MAX: int(300, 0),
 
   JWT_SECRET: z.string().min(16).optional(),
+  /** An identity provider's JWKS: RS256/ES256 tokens verified against it (with issuer and audience). */
+  JWT_JWKS_URL: z.string().url().optional(),
+  JWT_ISSUER: z.string().min(1).optional(),
+  JWT_AUDIENCE: z.string().min(1).optional(),
+  /** No refetch of the JWKS sooner than this after the last one, even for an unknown kid. */
+  JWT_JWKS_COOLDOWN_MS: int(30_000, 0),
+  JWT_JWKS_CACHE_MAX_AGE_MS: int(600_000, 1_000),
+  JWT_JWKS_TIMEOUT_MS: int(5_000, 100),
+  /** A token whose exp lies further ahead than this is refused (a token that never expires). */
+  JWT_MAX_TTL_SECONDS: int(86_400, 60),
   QUEUE_SECRET: z.string().min(16).optional(),
 
   DATABASE_URL: z.string().url().default('postgres://postgres@127.0.0.1:5432/boxoffice'),
@@ -69,12 +82,19 @@ const schema = z.object({
   RECONCILE_ORPHAN_GRACE_MS: int(30_000, 1_000),
   RECONCILE_LOOKBACK_MS: int(2 * 86_400_000, 0),
   WORKER_METRICS_PORT: int(9464, 0, 65535),
+  RETENTION_INTERVAL_MS: int(600_000, 1_000),
+  RETENTION_BATCH: int(5_000, 1, 100_000),
+  /** Sent outbox rows are kept this long (for audit and replay by hand), then purged. */
+  OUTBOX_RETENTION_HOURS: int(7 * 24, 1),
+  /** Consumer dedupe rows: keep them longer than Kafka keeps the topic, or a redelivery passes twice. */
+  DEDUPE_RETENTION_HOURS: int(14 * 24, 1),
 
   RELAY_BATCH_SIZE: int(500, 1, 10_000),
   RELAY_LINGER_MS: int(5, 0, 1_000),
   RELAY_POLL_MS: int(2_000, 50),
   RELAY_BACKOFF_MAX_MS: int(10_000, 100),
   NOTIFICATIONS_GROUP_ID: z.string().min(1).default('boxoffice-notifications'),
+  CONSUMER_METRICS_PORT: int(9465, 0, 65535),
 
   STREAM_CHUNK_BYTES: int(32 * 1024, 1, 16 * 1024 * 1024),
 
@@ -86,16 +106,41 @@ const schema = z.object({
   QUEUE_MAX_SCAN: int(10_000, 100, 1_000_000),
 });
 
+/** Every variable loadConfig reads: deployment manifests and docs/configuration.md are checked against it. */
+export const CONFIG_VARIABLES: readonly string[] = Object.keys(schema.shape);
+
+/** Each variable's default as it would be written in the environment (undefined: none). */
+export function configDefaults(): Record<string, string | undefined> {
+  return Object.fromEntries(
+    Object.entries(schema.shape).map(([name, type]) => {
+      const r = (type as z.ZodType).safeParse(undefined);
+      return [name, r.success && r.data !== undefined ? String(r.data) : undefined];
+    }),
+  );
+}
+
 export type Config = {
   env: 'development' | 'production' | 'test';
   host: string;
   port: number;
   logLevel: string;
+  accessLogSample: number;
   bodyLimitBytes: number;
   requestTimeoutMs: number;
   shutdownTimeoutMs: number;
   rateLimit: { windowMs: number; limit: number };
+  /**
+   * HS256 signing key for development tools and tests (scripts/token, dev sign-in). When HS256
+   * is off (production with an identity provider and no JWT_SECRET), a random key nothing is
+   * verified against. Verification reads `auth` only.
+   */
   jwtSecret: string;
+  auth: {
+    /** HS256 tokens are accepted only when set (JWT_SECRET, or the development default). */
+    hs256Secret?: string;
+    jwks?: { url: string; issuer: string; audience: string; cooldownMs: number; cacheMaxAgeMs: number; timeoutMs: number };
+    maxTtlSeconds: number;
+  };
   queueSecret: string;
   /** Secrets fell back to development defaults: the entry points warn about it. */
   insecureDefaults: string[];
@@ -130,8 +175,11 @@ export type Config = {
     closedLookbackMs: number;
     metricsPort: number;
   };
+  retention: { intervalMs: number; batch: number; outboxAgeMs: number; dedupeAgeMs: number };
   relay: { batchSize: number; lingerMs: number; pollMs: number; backoffMaxMs: number };
   notificationsGroupId: string;
+  /** The notifications consumer's /metrics and /healthz. */
+  consumerMetricsPort: number;
   /** Exports and big seat maps leave the process in chunks of at least this many bytes. */
   stream: { chunkBytes: number };
   queue: {
@@ -174,9 +222,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     insecureDefaults.push(name);
     return dev;
   };
-  const jwtSecret = secret('JWT_SECRET', DEV_JWT_SECRET);
+  // With an identity provider, production needs no shared JWT secret (HS256 is then off).
+  const providerOnly = Boolean(e.JWT_JWKS_URL) && !e.JWT_SECRET && e.NODE_ENV === 'production';
+  const hs256Secret = providerOnly ? undefined : secret('JWT_SECRET', DEV_JWT_SECRET);
   const queueSecret = secret('QUEUE_SECRET', DEV_QUEUE_SECRET);
-  if (jwtSecret === queueSecret) problems.push('QUEUE_SECRET: must differ from JWT_SECRET');
+  if (hs256Secret === queueSecret) problems.push('QUEUE_SECRET: must differ from JWT_SECRET');
+  if (e.JWT_JWKS_URL && (!e.JWT_ISSUER || !e.JWT_AUDIENCE)) {
+    problems.push('JWT_JWKS_URL: needs JWT_ISSUER and JWT_AUDIENCE (a token for another application must not pass)');
+  }
   if (e.REBUILD_QUIESCE_MS < e.PG_STATEMENT_TIMEOUT_MS + 500) {
     problems.push(
       'REBUILD_QUIESCE_MS: must exceed PG_STATEMENT_TIMEOUT_MS by at least 500 (a rebuild waits out in-flight writes; the difference is how long a hold may take to reach PostgreSQL)',
@@ -192,11 +245,26 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     host: e.HOST,
     port: e.PORT,
     logLevel: e.LOG_LEVEL,
+    accessLogSample: e.ACCESS_LOG,
     bodyLimitBytes: e.BODY_LIMIT_BYTES,
     requestTimeoutMs: e.REQUEST_TIMEOUT_MS,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
     rateLimit: { windowMs: e.RATE_LIMIT_WINDOW_MS, limit: e.RATE_LIMIT_MAX },
-    jwtSecret,
+    jwtSecret: hs256Secret ?? randomBytes(32).toString('base64url'),
+    auth: {
+      hs256Secret,
+      jwks: e.JWT_JWKS_URL
+        ? {
+            url: e.JWT_JWKS_URL,
+            issuer: e.JWT_ISSUER!,
+            audience: e.JWT_AUDIENCE!,
+            cooldownMs: e.JWT_JWKS_COOLDOWN_MS,
+            cacheMaxAgeMs: e.JWT_JWKS_CACHE_MAX_AGE_MS,
+            timeoutMs: e.JWT_JWKS_TIMEOUT_MS,
+          }
+        : undefined,
+      maxTtlSeconds: e.JWT_MAX_TTL_SECONDS,
+    },
     queueSecret,
     insecureDefaults,
     db: {
@@ -241,6 +309,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       closedLookbackMs: e.RECONCILE_LOOKBACK_MS,
       metricsPort: e.WORKER_METRICS_PORT,
     },
+    retention: {
+      intervalMs: e.RETENTION_INTERVAL_MS,
+      batch: e.RETENTION_BATCH,
+      outboxAgeMs: e.OUTBOX_RETENTION_HOURS * 3_600_000,
+      dedupeAgeMs: e.DEDUPE_RETENTION_HOURS * 3_600_000,
+    },
     relay: {
       batchSize: e.RELAY_BATCH_SIZE,
       lingerMs: e.RELAY_LINGER_MS,
@@ -248,6 +322,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       backoffMaxMs: e.RELAY_BACKOFF_MAX_MS,
     },
     notificationsGroupId: e.NOTIFICATIONS_GROUP_ID,
+    consumerMetricsPort: e.CONSUMER_METRICS_PORT,
     stream: { chunkBytes: e.STREAM_CHUNK_BYTES },
     queue: {
       tickMs: e.QUEUE_TICK_MS,

@@ -16,6 +16,8 @@ export type DedupingConsumerOptions = {
   handle: Handler;
   /** Hook for metrics: one call per message, duplicate = already handled before. */
   onMessage?: (type: string, duplicate: boolean) => void;
+  /** Hook for metrics: messages behind the high watermark after each batch, per partition. */
+  onLag?: (partition: number, lag: number) => void;
 };
 
 /**
@@ -32,6 +34,9 @@ export class DedupingConsumer {
   async start(): Promise<void> {
     const { kafka, topic, name, logger } = this.o;
     const consumer = kafka.consumer({ groupId: name, allowAutoTopicCreation: false });
+    consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
+      this.o.onLag?.(payload.partition, Number(payload.offsetLag));
+    });
     await consumer.connect();
     await consumer.subscribe({ topic, fromBeginning: true });
     await consumer.run({

@@ -5,7 +5,6 @@ import { RateMeter } from './meter';
 import type { QueueTokens } from './tokens';
 import { lobbyView, viewId, waitingView, type QueueView } from './views';
 import type { QueueSettings } from './settings';
-import { metrics } from '../telemetry/metrics';
 import type { QueueState, QueueStore } from './store';
 import type { SseStream } from './sse';
 
@@ -67,6 +66,11 @@ export class QueueHub {
     return { rooms: this.rooms.size, streams, timer: this.timer !== null };
   }
 
+  /** Open streams per event of this process (the API's metrics read it at scrape time). */
+  streamsByEvent(): Map<string, number> {
+    return new Map([...this.rooms].map(([id, r]) => [id, r.listeners.size]));
+  }
+
   /** The measured rate of an event's room, for snapshots; a poll keeps the room alive. */
   meterFor(event: BoxEvent): RateMeter {
     const room = this.room(event);
@@ -123,7 +127,6 @@ export class QueueHub {
   private release(room: Room): void {
     if (room.listeners.size || room.keepUntil > Date.now()) return;
     if (this.rooms.get(room.event.id) === room) this.rooms.delete(room.event.id);
-    for (const g of [metrics.queueLength, metrics.queueAdmitRate, metrics.sseStreams]) g.remove({ event: room.event.id });
     if (!this.rooms.size) this.stop();
   }
 
@@ -157,9 +160,6 @@ export class QueueHub {
     const st = await this.store.advance(event);
     room.state = st;
     room.meter.add(st.now, st.admitted, st.issued, st.paused);
-    metrics.queueLength.set({ event: event.id }, Math.max(0, st.issued - st.admitted));
-    metrics.queueAdmitRate.set({ event: event.id }, room.meter.rate() ?? 0);
-    metrics.sseStreams.set({ event: event.id }, room.listeners.size);
     const now = Date.now();
 
     if (now - room.lastSeenRefresh >= this.settings.seenRefreshMs) {

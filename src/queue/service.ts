@@ -125,17 +125,18 @@ export class QueueService {
    * Advances every waiting room whose sales are still open, so admission keeps its pace
    * with no stream open anywhere; safe in any number of processes (atomic, Redis clock).
    */
-  async advanceOpenRooms(): Promise<void> {
+  async advanceOpenRooms(): Promise<{ eventId: string; state: QueueState }[]> {
     const index = queueIndexKey(this.d.prefix);
     const now = Date.now();
     await this.d.redis.zremrangebyscore(index, '-inf', now);
     const ids = await this.d.redis.zrangebyscore(index, now, '+inf');
-    await Promise.all(
+    const rooms = await Promise.all(
       ids.map(async (id) => {
         const event = await this.d.catalog.get(id);
-        if (event?.queue.enabled) await this.store.advance(event);
+        return event?.queue.enabled ? { eventId: id, state: await this.store.advance(event) } : null;
       }),
     );
+    return rooms.filter((r) => r !== null);
   }
 
   /** The waiting room's say on a hold (reservations call it without a Redis round trip). */

@@ -1,7 +1,7 @@
 import { Cluster, Redis, type Command } from 'ioredis';
-import { metrics } from '../telemetry/metrics';
+import type { Histogram } from 'prom-client';
 import type { Config } from '../config/config';
-import { loadScripts, type Scripts } from './scripts';
+import { loadScripts, observeScripts, type Scripts } from './scripts';
 
 /**
  * One Redis or a Redis Cluster behind the same command API. Every key of an event carries
@@ -10,7 +10,12 @@ import { loadScripts, type Scripts } from './scripts';
  */
 export type RedisClient = Redis & Scripts;
 
-type Opts = { lazy?: boolean; onError?: (err: Error) => void };
+type Opts = {
+  lazy?: boolean;
+  onError?: (err: Error) => void;
+  /** The process's histograms; without them nothing is timed. */
+  metrics?: { redisDuration: Histogram<'command'>; luaDuration: Histogram<'script'> };
+};
 
 /** ioredis with auto-pipelining and bounded timeouts; every Lua script registered once. */
 export function createRedis(cfg: Config['redis'], opts: Opts = {}): RedisClient {
@@ -37,7 +42,10 @@ function createSingle(cfg: Config['redis'], opts: Opts): RedisClient {
   });
   reportErrors(redis, opts);
   loadScripts(redis);
-  timeCommands(redis);
+  if (opts.metrics) {
+    observeScripts(redis, opts.metrics.luaDuration);
+    timeCommands(redis, opts.metrics.redisDuration);
+  }
   return redis as RedisClient;
 }
 
@@ -67,7 +75,11 @@ function createCluster(cfg: Config['redis'], nodes: { host: string; port: number
   // EVALSHA after, re-sending EVAL on NOSCRIPT: a promoted replica or a node that lost
   // its script cache gets the script on first use, no SCRIPT LOAD round needed.
   loadScripts(cluster);
-  cluster.on('+node', (node: Redis) => timeCommands(node));
+  if (opts.metrics) {
+    const { luaDuration, redisDuration } = opts.metrics;
+    observeScripts(cluster as unknown as Redis, luaDuration);
+    cluster.on('+node', (node: Redis) => timeCommands(node, redisDuration));
+  }
   return cluster as unknown as RedisClient;
 }
 
@@ -88,10 +100,10 @@ function reportErrors(redis: Redis | Cluster, opts: Opts) {
 }
 
 /** One latency sample per command, taken where ioredis sends it (auto-pipelining included). */
-function timeCommands(redis: Redis) {
+function timeCommands(redis: Redis, duration: Histogram<'command'>) {
   const send = redis.sendCommand.bind(redis);
   redis.sendCommand = ((command: Command, stream?: unknown) => {
-    const end = metrics.redisDuration.startTimer({ command: command.name });
+    const end = duration.startTimer({ command: command.name });
     command.promise.then(() => end(), () => end());
     return send(command, stream as never);
   }) as typeof redis.sendCommand;

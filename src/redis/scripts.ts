@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import type { Attributes } from '@opentelemetry/api';
 import type { Cluster, Redis } from 'ioredis';
-import { metrics } from '../telemetry/metrics';
+import type { Histogram } from 'prom-client';
 import { trace } from '../telemetry/trace';
 
 export const LUA_DIR = fileURLToPath(new URL('../../lua/', import.meta.url));
@@ -30,7 +30,13 @@ export type ScriptName = string;
 export type Scripts = Record<`bo_${string}`, (...keysAndArgs: (string | number)[]) => Promise<unknown>>;
 
 const CATALOGUE = Symbol('boxoffice.scripts');
-type WithCatalogue = { [CATALOGUE]?: ScriptCatalogue };
+const TIMER = Symbol('boxoffice.scriptTimer');
+type WithCatalogue = { [CATALOGUE]?: ScriptCatalogue; [TIMER]?: Histogram<'script'> };
+
+/** Times every script call on this client into the process's histogram. */
+export function observeScripts(redis: Redis, duration: Histogram<'script'>): void {
+  Object.defineProperty(redis, TIMER, { value: duration });
+}
 
 /** Runs lua/<name>-N.lua by SHA (EVAL on NOSCRIPT); checks the key count against the file name. */
 export async function runScript(
@@ -41,16 +47,17 @@ export async function runScript(
   attributes: Attributes = {},
 ): Promise<unknown> {
   const def = (redis as WithCatalogue)[CATALOGUE]?.get(name);
+  const timer = (redis as WithCatalogue)[TIMER];
   if (!def) throw new Error(`no lua/${name}-N.lua registered on this client`);
   if (keys.length !== def.numberOfKeys) throw new Error(`lua/${name}: expected ${def.numberOfKeys} keys, got ${keys.length}`);
   if (!sameHashTag(keys)) throw new Error(`lua/${name}: keys span hash tags (one Redis Cluster slot needed): ${keys.join(' ')}`);
-  const end = metrics.luaDuration.startTimer({ script: name });
+  const end = timer?.startTimer({ script: name });
   try {
     return await trace(`redis.lua.${name}`, { 'db.system': 'redis', ...attributes }, () =>
       (redis as unknown as Scripts)[`bo_${name}`]!(...keys, ...args),
     );
   } finally {
-    end();
+    end?.();
   }
 }
 

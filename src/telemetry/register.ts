@@ -27,7 +27,7 @@ if (wanted) {
   env.OTEL_METRICS_EXPORTER ??= 'none'; // metrics are Prometheus (/metrics), not OTLP
   env.OTEL_LOGS_EXPORTER ??= 'none';
   const sdk = new NodeSDK({
-    serviceName: env.OTEL_SERVICE_NAME ?? `boxoffice-${process.argv[1]?.match(/(\w+)\.ts$/)?.[1] ?? 'node'}`,
+    serviceName: env.OTEL_SERVICE_NAME ?? `boxoffice-${process.argv[1]?.match(/(\w+)\.[jt]s$/)?.[1] ?? 'node'}`,
     instrumentations: [
       new HttpInstrumentation({
         ignoreIncomingRequestHook: (req) => /^\/(metrics|healthz|readyz)/.test(req.url ?? ''),

@@ -70,3 +70,15 @@ export function startPublishSpan(
     },
   };
 }
+
+/**
+ * Names the incoming request's server span (the http instrumentation's, started before any
+ * route matched) by its route template, as OpenTelemetry's HTTP conventions ask:
+ * "POST /v1/events/:id/reservations" rather than "POST".
+ */
+export function nameServerSpan(method: string, route: string): void {
+  const span = otel.getActiveSpan();
+  if (!span) return;
+  span.setAttribute('http.route', route);
+  span.updateName(`${method} ${route}`);
+}
