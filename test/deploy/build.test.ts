@@ -53,7 +53,7 @@ describe('npm run build: the compiled service', () => {
     child.stderr.on('data', (d) => (out += d));
     api = Object.assign(child, { output: () => out });
     await waitHealthy(port, api);
-  }, 120_000);
+  }, 300_000);
 
   afterAll(async () => {
     api?.kill('SIGTERM');
