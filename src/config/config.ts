@@ -25,6 +25,8 @@ const schema = z.object({
 
   JWT_SECRET: z.string().min(16).optional(),
   QUEUE_SECRET: z.string().min(16).optional(),
+  /** Earlier QUEUE_SECRETs (comma-separated), still accepted for tickets and passes they signed. */
+  QUEUE_SECRET_PREVIOUS: z.string().default(''),
 
   DATABASE_URL: z.string().url().default('postgres://postgres@127.0.0.1:5432/boxoffice'),
   PG_POOL_MAX: int(10, 1, 500),
@@ -72,7 +74,15 @@ const schema = z.object({
   QUEUE_PING_SECONDS: int(15, 1, 300),
   QUEUE_RETRY_MS: int(2_000, 100, 60_000),
   QUEUE_ETA_WINDOW_SECONDS: int(10, 1, 600),
-  QUEUE_MAX_SCAN: int(10_000, 100, 1_000_000),
+  QUEUE_MAX_SCAN: int(2_000, 100, 1_000_000),
+  /** Joins per minute per user / per client address (0: no limit), shared by every process. */
+  QUEUE_JOIN_LIMIT_PER_USER: int(60, 0),
+  QUEUE_JOIN_LIMIT_PER_ADDRESS: int(3_000, 0),
+  /** Proxies in front of the API that append to X-Forwarded-For (0: the socket's address is the client's). */
+  QUEUE_TRUST_PROXY_HOPS: int(0, 0, 10),
+  /** Proof of work: the largest number a client may have to try, and how long a challenge lives. */
+  QUEUE_CHALLENGE_MAX_NUMBER: int(100_000, 10, 10_000_000),
+  QUEUE_CHALLENGE_SECONDS: int(300, 10, 3_600),
 });
 
 export type Config = {
@@ -86,6 +96,8 @@ export type Config = {
   rateLimit: { windowMs: number; limit: number };
   jwtSecret: string;
   queueSecret: string;
+  /** Earlier queue secrets, accepted for verification only. */
+  queueSecretsPrevious: string[];
   /** Secrets fell back to development defaults: the entry points warn about it. */
   insecureDefaults: string[];
   db: {
@@ -127,6 +139,11 @@ export type Config = {
     etaWindowMs: number;
     /** Most tickets one script call passes over (bounds how long it blocks Redis). */
     maxScan: number;
+    joinLimitPerUser: number;
+    joinLimitPerAddress: number;
+    trustProxyHops: number;
+    challengeMaxNumber: number;
+    challengeTtlMs: number;
   };
 };
 
@@ -179,6 +196,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     rateLimit: { windowMs: e.RATE_LIMIT_WINDOW_MS, limit: e.RATE_LIMIT_MAX },
     jwtSecret,
     queueSecret,
+    queueSecretsPrevious: e.QUEUE_SECRET_PREVIOUS.split(',').map((s) => s.trim()).filter(Boolean),
     insecureDefaults,
     db: {
       url: e.DATABASE_URL,
@@ -227,6 +245,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       retryMs: e.QUEUE_RETRY_MS,
       etaWindowMs: e.QUEUE_ETA_WINDOW_SECONDS * 1000,
       maxScan: e.QUEUE_MAX_SCAN,
+      joinLimitPerUser: e.QUEUE_JOIN_LIMIT_PER_USER,
+      joinLimitPerAddress: e.QUEUE_JOIN_LIMIT_PER_ADDRESS,
+      trustProxyHops: e.QUEUE_TRUST_PROXY_HOPS,
+      challengeMaxNumber: e.QUEUE_CHALLENGE_MAX_NUMBER,
+      challengeTtlMs: e.QUEUE_CHALLENGE_SECONDS * 1000,
     },
   };
 }

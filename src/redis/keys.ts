@@ -50,10 +50,10 @@ export function queueKeys(prefix: string, eventId: string) {
     ended: `${base}:ended`,
     /** hash reason -> joins refused (user, address, challenge, replay) */
     refused: `${base}:refused`,
-    /** string counter: joins of one user in the current window */
-    joinsByUser: (userId: string, window: number) => `${base}:rl:u:${window}:${userId}`,
-    /** string counter: joins from one client address in the current window */
-    joinsByAddress: (address: string, window: number) => `${base}:rl:a:${window}:${address}`,
+    /** string counter: joins of one user in the current window (expires with it) */
+    joinsByUser: (userId: string) => `${base}:rl:u:${userId}`,
+    /** string counter: joins from one client address in the current window (expires with it) */
+    joinsByAddress: (address: string) => `${base}:rl:a:${address}`,
     /** string: a proof-of-work solution already used (kept until its challenge expires) */
     challengeUsed: (signature: string) => `${base}:pow:${signature}`,
   };
