@@ -111,7 +111,7 @@ local function advance()
   local free = 1
   if maxActive > 0 then free = maxActive - activeCount() end
   while s.count < allowed and s.admitted < s.issued and budget > 0 and free > 0 do
-    local batch = math.min(s.issued - s.admitted, budget, 500)
+    local batch = math.min(s.issued - s.admitted, budget, 250)
     local ids
     if s.admitted < s.lobby then
       batch = math.min(batch, s.lobby - s.admitted)

@@ -74,7 +74,7 @@ const schema = z.object({
   QUEUE_PING_SECONDS: int(15, 1, 300),
   QUEUE_RETRY_MS: int(2_000, 100, 60_000),
   QUEUE_ETA_WINDOW_SECONDS: int(10, 1, 600),
-  QUEUE_MAX_SCAN: int(2_000, 100, 1_000_000),
+  QUEUE_MAX_SCAN: int(1_000, 100, 1_000_000),
   /** Joins per minute per user / per client address (0: no limit), shared by every process. */
   QUEUE_JOIN_LIMIT_PER_USER: int(60, 0),
   QUEUE_JOIN_LIMIT_PER_ADDRESS: int(3_000, 0),

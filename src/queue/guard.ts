@@ -1,5 +1,6 @@
 import { createHmac } from 'node:crypto';
 import { createChallenge, extractParams, verifySolution } from 'altcha-lib/v1';
+import type { Payload } from 'altcha-lib/v1/types';
 import type { BoxEvent } from '../events/model';
 import type { RedisClient } from '../redis/client';
 import { queueKeys } from '../redis/keys';
@@ -84,15 +85,13 @@ export class JoinGuard {
   }
 }
 
-type Payload = { algorithm: string; challenge: string; number: number; salt: string; signature: string };
-
 /** The ALTCHA widget sends base64 of the JSON payload; plain JSON is accepted too. */
 function decode(raw: string): Payload | null {
   try {
     const text = raw.trimStart().startsWith('{') ? raw : Buffer.from(raw, 'base64').toString('utf8');
-    const p = JSON.parse(text) as Partial<Payload>;
+    const p = JSON.parse(text) as Partial<Record<keyof Payload, unknown>>;
     if (typeof p.algorithm !== 'string' || typeof p.challenge !== 'string' || typeof p.number !== 'number' || typeof p.salt !== 'string' || typeof p.signature !== 'string') return null;
-    return p as Payload;
+    return p as Payload; // the algorithm is checked by verifySolution
   } catch {
     return null;
   }

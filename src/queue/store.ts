@@ -55,7 +55,7 @@ export function drawScore(): string {
 }
 
 /** The cap on live passes of an event (0: none). */
-export const maxActiveOf = (event: BoxEvent): number => (event.queue as { maxActive?: number | null }).maxActive ?? 0;
+export const maxActiveOf = (event: BoxEvent): number => event.queue.maxActive ?? 0;
 
 /** The TS side of lua/queue-7.lua and the plain reads beside it. */
 export class QueueStore {

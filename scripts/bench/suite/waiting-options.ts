@@ -7,6 +7,8 @@ export const waitingOptions = (quick: boolean): WaitingRoomOptions => ({
   maxActive: 10_000,
   shopMs: 3_000,
   admissionSeconds: quick ? 8 : 20,
-  httpJoins: quick ? 10_000 : 40_000,
-  inFlight: 1_000,
+  httpJoins: quick ? 5_000 : 20_000,
+  inFlight: 500,
+  scriptedJoins: quick ? 20_000 : 100_000,
+  probes: 2_000,
 });
