@@ -84,11 +84,12 @@ local function allowedMilli()
   return s.base + (now - s.since) * s.rate
 end
 
--- Live passes: lapsed ones leave first (at most the cap's worth, so bounded).
+-- Live passes, counted exactly in O(log n); lapsed ones are cleared a bounded batch per call.
 local function activeCount()
   if maxActive <= 0 then return 0 end
-  rcall('ZREMRANGEBYSCORE', KEYS[6], '-inf', now)
-  return rcall('ZCARD', KEYS[6])
+  local lapsed = rcall('ZRANGEBYSCORE', KEYS[6], '-inf', now, 'LIMIT', 0, 256)
+  if #lapsed > 0 then rcall('ZREM', KEYS[6], unpack(lapsed)) end
+  return rcall('ZCOUNT', KEYS[6], '(' .. int(now), '+inf')
 end
 
 -- The ticket number a "0" entry stands for once the lobby is frozen.
@@ -261,6 +262,6 @@ end
 rcall('HSET', KEYS[1], unpack(out))
 
 local active = 0
-if maxActive > 0 then active = rcall('ZCARD', KEYS[6]) end
+if maxActive > 0 then active = rcall('ZCOUNT', KEYS[6], '(' .. int(now), '+inf') end
 return {now, s.admitted, s.issued, s.lobby, s.paused, s.rate, s.open, s.shuffled, s.skipped,
   s.count, created, status, number, admittedAt, active, s.ended}

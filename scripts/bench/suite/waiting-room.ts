@@ -174,6 +174,8 @@ export async function waitingRoom(be: BenchEnv, o: WaitingRoomOptions): Promise<
         commandsOver10msDuringJoins: joinLog.filter((e) => e.micros > 10_000).length,
         openingCallMs: Math.round(openMs * 100) / 100,
         openingLongestMs: ms(longest(openLog)),
+        openingLongest: longest(openLog)?.command ?? '(none over 0.1 ms)',
+        openingLog: openLog.map((e) => `${e.command.split(' ')[0]} ${e.micros} µs`),
       };
       lobbies.push(row);
       lobbyRows.push([fmt(lobbySize), fmt(scripted), fmt(row.joinsPerSecond), row.bytesPerBuyer, row.longestDuringJoinsMs, row.commandsOver10msDuringJoins,
@@ -279,7 +281,8 @@ export async function waitingRoom(be: BenchEnv, o: WaitingRoomOptions): Promise<
   }
 
   // 4. HTTP joins into one API process whose Redis is the private server.
-  const api = await startProcess({ ...be, env: { ...be.env, REDIS_URL: cfg.url, REDIS_PREFIX: 'wrhttp' } }, 'api', 'api (waiting room)');
+  // The load generator is one address: the per-address limit is off here (the per-user one stays).
+  const api = await startProcess({ ...be, env: { ...be.env, REDIS_URL: cfg.url, REDIS_PREFIX: 'wrhttp', QUEUE_JOIN_LIMIT_PER_ADDRESS: '0' } }, 'api', 'api (waiting room)');
   apiPid = api.pid;
   try {
     const eventId = await createEvent(api.port, be.adminToken, {
