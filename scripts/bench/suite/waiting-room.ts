@@ -67,7 +67,10 @@ async function startRedis(): Promise<{ port: number; proc: ChildProcess; niced: 
 
 async function slowlog(redis: RedisClient): Promise<SlowEntry[]> {
   const raw = (await redis.call('SLOWLOG', 'GET', '-1')) as [number, number, number, string[]][];
-  return raw.map(([id, at, micros, args]) => ({ id, at, micros, command: args.slice(0, 2).join(' ').slice(0, 60) }));
+  // The measuring itself (SLOWLOG RESET frees every entry, CONFIG, FLUSHALL between lobbies) is not the waiting room.
+  return raw
+    .map(([id, at, micros, args]) => ({ id, at, micros, command: args.slice(0, 2).join(' ').slice(0, 60) }))
+    .filter((e) => !/^(slowlog|config|flushall|info|time)\b/i.test(e.command));
 }
 
 const longest = (log: SlowEntry[]) => log.reduce<SlowEntry | null>((m, e) => (!m || e.micros > m.micros ? e : m), null);
