@@ -99,4 +99,61 @@ describe('two API processes on one Redis', () => {
     expect(st).toMatchObject({ issued: '60', admitted: '60', count: '60', skipped: '0' });
     for (const w of [...watchers, twinB]) w.es.close();
   });
+
+  it('hold at most maxActive live passes between them; confirm, cancel and revocation each let the next buyer in', async () => {
+    const ev = await h.createEvent({ queue: { enabled: true, admitPerSecond: 50, passSeconds: 600, maxActive: 3 } });
+    const users = Array.from({ length: 8 }, (_, i) => `cap${i}-${randomUUID().slice(0, 8)}`);
+    const call = async (base: string, method: string, path: string, user: string | null, o: { body?: unknown; headers?: Record<string, string> } = {}) => {
+      const res = await fetch(`${base}${path}`, {
+        method,
+        headers: {
+          ...(user ? { authorization: `Bearer ${user === 'admin' ? h.adminToken : await h.token(user)}` } : {}),
+          ...(o.body ? { 'content-type': 'application/json' } : {}),
+          ...o.headers,
+        },
+        body: o.body ? JSON.stringify(o.body) : undefined,
+      });
+      return { status: res.status, body: (await res.json()) as any };
+    };
+    const joins: { status: number; body: any }[] = [];
+    for (const [i, u] of users.entries()) joins.push(await call(i % 2 ? b : a, 'POST', `/v1/events/${ev.id}/queue`, u));
+    // FIFO after opening: the first three go straight in, then the cap holds (the rate would allow all).
+    expect(joins.map((j) => j.body.status)).toEqual(['admitted', 'admitted', 'admitted', 'waiting', 'waiting', 'waiting', 'waiting', 'waiting']);
+    const state = async () => (await call(b, 'GET', `/v1/admin/events/${ev.id}/queue`, 'admin')).body;
+    await sleep(600);
+    expect(await state()).toMatchObject({ maxActive: 3, activePasses: 3, admitted: 3, waiting: 5 });
+    const snapshot = async (i: number) => (await call(i % 2 ? a : b, 'GET', `/v1/events/${ev.id}/queue?ticket=${encodeURIComponent(joins[i]!.body.ticket)}`, null)).body;
+    const hold = (i: number, base = a) =>
+      call(base, 'POST', `/v1/events/${ev.id}/reservations`, users[i]!, {
+        body: { zone: 'FLOOR', quantity: 1 },
+        headers: { 'x-queue-pass': joins[i]!.body.pass, 'idempotency-key': randomUUID() },
+      });
+
+    // Buyer 0 confirms through one process: the pass is spent and buyer 3 goes in.
+    const r0 = await hold(0);
+    expect(r0.status).toBe(201);
+    expect((await call(b, 'POST', `/v1/reservations/${r0.body.id}/confirm`, users[0]!, { body: {} })).status).toBe(200);
+    expect((await snapshot(3)).status).toBe('admitted');
+    const again = await hold(0, b);
+    expect([again.status, again.body.error.code]).toEqual([403, 'QUEUE_PASS_REQUIRED']);
+    expect((await snapshot(4)).status).toBe('waiting');
+
+    // Buyer 1 is revoked through the other process: refused from then on, buyer 4 goes in.
+    const revoked = await call(b, 'DELETE', `/v1/admin/events/${ev.id}/queue/passes/${users[1]}`, 'admin');
+    expect([revoked.status, revoked.body.status]).toEqual([200, 'revoked']);
+    const refused = await hold(1);
+    expect([refused.status, refused.body.error.code]).toEqual([403, 'QUEUE_PASS_REVOKED']);
+    expect((await snapshot(4)).status).toBe('admitted');
+    expect((await call(a, 'DELETE', `/v1/admin/events/${ev.id}/queue/passes/${users[7]}`, 'admin')).status).toBe(404); // holds no pass
+    expect((await call(a, 'DELETE', `/v1/admin/events/${ev.id}/queue/passes/${users[2]}`, users[2]!)).status).toBe(403); // not an admin
+
+    // Buyer 2 holds and cancels: buyer 5 goes in; 6 and 7 still wait behind the cap.
+    const r2 = await hold(2, b);
+    expect(r2.status).toBe(201);
+    expect((await call(a, 'POST', `/v1/reservations/${r2.body.id}/cancel`, users[2]!)).status).toBe(200);
+    expect((await snapshot(5)).status).toBe('admitted');
+    await sleep(400);
+    expect((await snapshot(6)).status).toBe('waiting');
+    expect(await state()).toMatchObject({ activePasses: 3, admitted: 6, endedPasses: 3, waiting: 2 });
+  });
 });

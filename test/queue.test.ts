@@ -29,8 +29,8 @@ const streamUrl = (eventId: string, ticket: string) =>
   `${srv.url}/v1/events/${eventId}/queue/stream?ticket=${encodeURIComponent(ticket)}`;
 
 describe('flash sale: 300 early buyers at 50/s', () => {
-  it('shuffles the lobby once, admits at the rate, positions never rise, passes bind to their owner', async () => {
-    const openAt = Date.now() + 5_000;
+  it('draws the lobby order at opening, admits at the rate, positions never rise, passes bind to their owner', async () => {
+    const openAt = Date.now() + 8_000;
     const ev = await queueEvent({ salesOpenAt: new Date(openAt).toISOString() });
     const users = Array.from({ length: 300 }, (_, i) => `buyer${i}-${randomUUID().slice(0, 8)}`);
     const joins = await Promise.all(users.map((u) => join(ev.id, u)));
@@ -50,7 +50,7 @@ describe('flash sale: 300 early buyers at 50/s', () => {
     expect((last - openAt) / 1000).toBeGreaterThan(6 * 0.8);
     expect((last - openAt) / 1000).toBeLessThan(6 * 1.2);
 
-    // The shuffle is a permutation of 1..300: nobody lost, no number twice.
+    // The draw is a permutation of 1..300: nobody lost, no number twice.
     const entries = await h.core.redis.hgetall(queueKeys(h.config.redis.prefix, ev.id).users);
     const numbers = users.map((u) => parseEntry(entries[u] ?? null)).map((e) => (e && e.kind !== 'lobby' ? e.number : -1));
     expect([...numbers].sort((a, b) => a - b)).toEqual(Array.from({ length: 300 }, (_, i) => i + 1));
@@ -64,7 +64,8 @@ describe('flash sale: 300 early buyers at 50/s', () => {
       const waiting = w.events.filter((e) => e.data.status === 'waiting');
       for (let k = 1; k < waiting.length; k++) {
         expect(waiting[k]!.data.position).toBeLessThanOrEqual(waiting[k - 1]!.data.position);
-        expect(waiting[k]!.at - waiting[k - 1]!.at).toBeGreaterThanOrEqual(900); // at most one a second
+        // At most one a second when sent (ticks are 200 ms); arrival times carry the loaded machine's jitter.
+        expect(waiting[k]!.at - waiting[k - 1]!.at).toBeGreaterThanOrEqual(700);
       }
       for (const e of waiting) {
         expect(e.data.position).toBe(numbers[i]! - e.data.admittedUpTo);
@@ -120,9 +121,11 @@ describe('flash sale: 300 early buyers at 50/s', () => {
     for (const w of watchers) w.es.close();
   });
 
-  it('draws every early buyer first equally often (lobby shuffle, 400 draws of 4)', async () => {
+  it('opens on a uniform random permutation of the lobby; joining again or from a second device keeps the place', async () => {
     const store = new QueueStore(h.core.redis, h.config.redis.prefix, queueSettings(h.config.queue));
-    const openAt = Date.now() + 2_500;
+    const k = (id: string) => queueKeys(h.config.redis.prefix, id);
+    // Opening is moved to "now" once every lobby is full (4,800 joins take a while on a loaded machine).
+    const openAt = Date.now() + 3_600_000;
     const fake = (): BoxEvent => ({
       id: randomUUID(),
       name: 'draw',
@@ -134,24 +137,57 @@ describe('flash sale: 300 early buyers at 50/s', () => {
       queue: { enabled: true, admitPerSecond: 1, passSeconds: 600 },
       zones: [],
     });
-    const draws = Array.from({ length: 400 }, fake);
+    // 24 orders of 4 buyers, 1,200 lobbies: 50 expected per order.
+    const draws = Array.from({ length: 1_200 }, fake);
+    const users = ['u0', 'u1', 'u2', 'u3'];
     await Promise.all(draws.map(async (e) => {
-      for (const u of ['u0', 'u1', 'u2', 'u3']) expect((await store.join(e, u)).status).toBe('lobby');
+      for (const u of users) expect((await store.join(e, u)).status).toBe('lobby');
     }));
-    await sleep(openAt - Date.now() + 50);
+    // Joining again (another tab, another device: the same user) changes nothing in the draw.
+    const probe = draws[0]!;
+    const before = await h.core.redis.zrange(k(probe.id).lobby, 0, -1, 'WITHSCORES');
+    for (let i = 0; i < 20; i++) expect((await store.join(probe, users[i % 4]!)).created).toBe(false);
+    expect(await h.core.redis.zrange(k(probe.id).lobby, 0, -1, 'WITHSCORES')).toEqual(before);
+    const [sec, micro] = await h.core.redis.time();
+    const now = Number(sec) * 1000 + Math.floor(Number(micro) / 1000);
+    await Promise.all(draws.map((e) => h.core.redis.hset(k(e.id).state, 'open', now, 'since', now)));
+    const counts = new Map<string, number>();
     const firsts = [0, 0, 0, 0];
     await Promise.all(draws.map(async (e) => {
       const st = await store.advance(e);
       expect([st.shuffled, st.issued, st.lobbySize]).toEqual([true, 4, 4]);
-      const entries = await store.lookup(e.id, ['u0', 'u1', 'u2', 'u3']);
+      const entries = await store.lookup(e.id, users, true);
       const nums = entries.map((x) => (x && x.kind !== 'lobby' ? x.number : 0));
       expect([...nums].sort()).toEqual([1, 2, 3, 4]);
+      // After opening, joining again reports the same number and does not move anyone.
+      const again = await store.join(e, users[nums.indexOf(4)]!);
+      expect([again.created, again.number]).toEqual([false, 4]);
+      expect(again.status).not.toBe('lobby');
+      const order = nums.join('');
+      counts.set(order, (counts.get(order) ?? 0) + 1);
       firsts[nums.indexOf(1)]!++;
     }));
-    // chi-square, 3 degrees of freedom: 16.27 is the 0.1% critical value
-    const chi = firsts.reduce((s, n) => s + (n - 100) ** 2 / 100, 0);
-    expect(chi).toBeLessThan(16.27);
-    await Promise.all(draws.map((e) => h.core.redis.del(...Object.values(queueKeys(h.config.redis.prefix, e.id)))));
+    // chi-square over the 24 orders, 23 degrees of freedom: 49.73 is the 0.1% critical value
+    expect(counts.size).toBe(24);
+    const chi = [...counts.values()].reduce((s, n) => s + (n - 50) ** 2 / 50, 0);
+    expect(chi).toBeLessThan(49.73);
+    // and over who comes first (3 degrees of freedom: 16.27)
+    expect(firsts.reduce((s, n) => s + (n - 300) ** 2 / 300, 0)).toBeLessThan(16.27);
+    // The same user after opening is a latecomer no more: a new user gets number 5.
+    const late = await store.join(probe, 'u4');
+    expect([late.created, late.number]).toEqual([true, 5]);
+    await h.core.redis.del(...draws.flatMap((e) => [k(e.id).state, k(e.id).lobby, k(e.id).order, k(e.id).users, k(e.id).seen]));
+  });
+
+  it('draws a taken lobby score again, so no two lobby places tie', async () => {
+    const scores = ['42', '42', '7'];
+    const store = new QueueStore(h.core.redis, h.config.redis.prefix, queueSettings(h.config.queue), () => scores.shift()!);
+    const ev = (await h.core.catalog.get((await queueEvent({ salesOpenAt: new Date(Date.now() + 60_000).toISOString() })).id))!;
+    await store.join(ev, 'a');
+    await store.join(ev, 'b');
+    expect(scores).toEqual([]);
+    const lobby = queueKeys(h.config.redis.prefix, ev.id).lobby;
+    expect(await h.core.redis.zrange(lobby, 0, -1, 'WITHSCORES')).toEqual(['b', '7', 'a', '42']);
   });
 });
 

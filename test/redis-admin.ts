@@ -37,7 +37,7 @@ export async function loseRedis(h: Harness, eventIds: string[]): Promise<void> {
       await h.core.redis.del(
         k.meta, k.holds, k.users, k.idem, k.rebuildLock,
         ...(event?.zones ?? []).flatMap((z) => [k.zoneSeats(z.code), k.zoneCounts(z.code)]),
-        ...Object.values(q),
+        ...Object.values(q).filter((v): v is string => typeof v === 'string'),
       );
     }),
   );

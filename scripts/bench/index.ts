@@ -1,4 +1,4 @@
-// npm run bench [-- --only baseline,lua,flash,sse,relay,growth] [--quick] [--buyers 50000]
+// npm run bench [-- --only baseline,lua,flash,sse,relay,growth,waiting] [--quick] [--buyers 50000]
 //   [--seats 10000] [--admit 2000] [--connections 50] [--keep]
 //
 // The flash-sale benchmark suite. Starts the stack the way `npm start` does (api + worker as
@@ -20,9 +20,11 @@ import { flash } from './suite/flash';
 import { growth } from './suite/growth';
 import { histogramSvg } from './suite/histogram';
 import { luaCeiling } from './suite/lua';
+import { waitingOptions } from './suite/waiting-options';
+import { waitingRoom } from './suite/waiting-room';
 import { benchEnv, ROOT, shortId, startProcess, stopProcess, type Proc } from './suite/stack';
 
-const ALL = ['baseline', 'lua', 'flash', 'sse', 'relay', 'growth'] as const;
+const ALL = ['baseline', 'lua', 'flash', 'sse', 'relay', 'growth', 'waiting'] as const;
 const { values: args } = parseArgs({
   options: {
     only: { type: 'string' },
@@ -150,6 +152,7 @@ try {
   );
   await run('relay', () => relay(quick ? { outboxRows: 5_000, rates: [200], seconds: 3, holds: 2_000 } : { outboxRows: 30_000, rates: [200, 1_000], seconds: 5, holds: 5_000 }));
   await run('sse', () => sse(quick ? { streams: 2_000, window: 3 } : { streams: 10_000, window: 5 }));
+  await run('waiting', () => waitingRoom(be, waitingOptions(quick)));
 } finally {
   for (const p of [...extraApis, ...procs].reverse()) await stopProcess(p);
   await writeReport(true);

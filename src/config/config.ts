@@ -38,6 +38,8 @@ const schema = z.object({
   /** A token whose exp lies further ahead than this is refused (a token that never expires). */
   JWT_MAX_TTL_SECONDS: int(86_400, 60),
   QUEUE_SECRET: z.string().min(16).optional(),
+  /** Earlier QUEUE_SECRETs (comma-separated), still accepted for tickets and passes they signed. */
+  QUEUE_SECRET_PREVIOUS: z.string().default(''),
 
   DATABASE_URL: z.string().url().default('postgres://postgres@127.0.0.1:5432/boxoffice'),
   PG_POOL_MAX: int(10, 1, 500),
@@ -103,7 +105,15 @@ const schema = z.object({
   QUEUE_PING_SECONDS: int(15, 1, 300),
   QUEUE_RETRY_MS: int(2_000, 100, 60_000),
   QUEUE_ETA_WINDOW_SECONDS: int(10, 1, 600),
-  QUEUE_MAX_SCAN: int(10_000, 100, 1_000_000),
+  QUEUE_MAX_SCAN: int(1_000, 100, 1_000_000),
+  /** Joins per minute per user / per client address (0: no limit), shared by every process. */
+  QUEUE_JOIN_LIMIT_PER_USER: int(60, 0),
+  QUEUE_JOIN_LIMIT_PER_ADDRESS: int(3_000, 0),
+  /** Proxies in front of the API that append to X-Forwarded-For (0: the socket's address is the client's). */
+  QUEUE_TRUST_PROXY_HOPS: int(0, 0, 10),
+  /** Proof of work: the largest number a client may have to try, and how long a challenge lives. */
+  QUEUE_CHALLENGE_MAX_NUMBER: int(100_000, 10, 10_000_000),
+  QUEUE_CHALLENGE_SECONDS: int(300, 10, 3_600),
 });
 
 /** Every variable loadConfig reads: deployment manifests and docs/configuration.md are checked against it. */
@@ -142,6 +152,8 @@ export type Config = {
     maxTtlSeconds: number;
   };
   queueSecret: string;
+  /** Earlier queue secrets, accepted for verification only. */
+  queueSecretsPrevious: string[];
   /** Secrets fell back to development defaults: the entry points warn about it. */
   insecureDefaults: string[];
   db: {
@@ -194,6 +206,11 @@ export type Config = {
     etaWindowMs: number;
     /** Most tickets one script call passes over (bounds how long it blocks Redis). */
     maxScan: number;
+    joinLimitPerUser: number;
+    joinLimitPerAddress: number;
+    trustProxyHops: number;
+    challengeMaxNumber: number;
+    challengeTtlMs: number;
   };
 };
 
@@ -266,6 +283,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxTtlSeconds: e.JWT_MAX_TTL_SECONDS,
     },
     queueSecret,
+    queueSecretsPrevious: e.QUEUE_SECRET_PREVIOUS.split(',').map((s) => s.trim()).filter(Boolean),
     insecureDefaults,
     db: {
       url: e.DATABASE_URL,
@@ -331,6 +349,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       retryMs: e.QUEUE_RETRY_MS,
       etaWindowMs: e.QUEUE_ETA_WINDOW_SECONDS * 1000,
       maxScan: e.QUEUE_MAX_SCAN,
+      joinLimitPerUser: e.QUEUE_JOIN_LIMIT_PER_USER,
+      joinLimitPerAddress: e.QUEUE_JOIN_LIMIT_PER_ADDRESS,
+      trustProxyHops: e.QUEUE_TRUST_PROXY_HOPS,
+      challengeMaxNumber: e.QUEUE_CHALLENGE_MAX_NUMBER,
+      challengeTtlMs: e.QUEUE_CHALLENGE_SECONDS * 1000,
     },
   };
 }

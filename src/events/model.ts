@@ -10,7 +10,15 @@ export type Zone = {
   seatsPerRow?: number;
 };
 
-export type EventQueue = { enabled: boolean; admitPerSecond: number; passSeconds: number };
+export type EventQueue = {
+  enabled: boolean;
+  admitPerSecond: number;
+  passSeconds: number;
+  /** At most this many admitted buyers hold a live pass at once (null: no cap). */
+  maxActive?: number | null;
+  /** "pow": a join needs a solved proof-of-work challenge. */
+  challenge?: 'pow' | null;
+};
 
 export type BoxEvent = {
   id: string;

@@ -13,6 +13,8 @@ type EventRow = {
   queue_enabled: boolean;
   queue_admit_per_second: number;
   queue_pass_seconds: number;
+  queue_max_active: number | null;
+  queue_challenge: 'pow' | null;
 };
 type ZoneRow = {
   event_id: string;
@@ -36,10 +38,11 @@ async function insertEventTx(sql: Sql, e: BoxEvent): Promise<void> {
   await sql.begin(async (tx) => {
     await tx`
       insert into events (id, name, starts_at, sales_open_at, sales_close_at, hold_seconds,
-        max_seats_per_user, queue_enabled, queue_admit_per_second, queue_pass_seconds)
+        max_seats_per_user, queue_enabled, queue_admit_per_second, queue_pass_seconds,
+        queue_max_active, queue_challenge)
       values (${e.id}, ${e.name}, ${e.startsAt}, ${e.salesOpenAt}, ${e.salesCloseAt},
         ${e.holdSeconds}, ${e.maxSeatsPerUser}, ${e.queue.enabled}, ${e.queue.admitPerSecond},
-        ${e.queue.passSeconds})`;
+        ${e.queue.passSeconds}, ${e.queue.maxActive ?? null}, ${e.queue.challenge ?? null})`;
     await tx`
       insert into zones (event_id, code, name, price_cents, kind, capacity, rows, seats_per_row, position)
       select ${e.id}, * from unnest(
@@ -95,6 +98,8 @@ function toEvent(row: EventRow, zones: ZoneRow[]): BoxEvent {
       enabled: row.queue_enabled,
       admitPerSecond: row.queue_admit_per_second,
       passSeconds: row.queue_pass_seconds,
+      maxActive: row.queue_max_active,
+      challenge: row.queue_challenge,
     },
     zones: zones.map(
       (z): Zone => ({

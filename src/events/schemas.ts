@@ -36,6 +36,8 @@ export const CreateEventBody = z
         enabled: z.boolean().default(true),
         admitPerSecond: z.number().int().min(1).max(100_000).default(500),
         passSeconds: z.number().int().min(30).max(86_400).default(900),
+        maxActive: z.number().int().min(1).max(10_000_000).nullable().optional(),
+        challenge: z.enum(['pow']).nullable().optional(),
       })
       .strict()
       .optional(),
@@ -76,7 +78,13 @@ export const EventSchema = z
     salesCloseAt: z.string(),
     holdSeconds: z.number().int(),
     maxSeatsPerUser: z.number().int(),
-    queue: z.object({ enabled: z.boolean(), admitPerSecond: z.number().int(), passSeconds: z.number().int() }),
+    queue: z.object({
+      enabled: z.boolean(),
+      admitPerSecond: z.number().int(),
+      passSeconds: z.number().int(),
+      maxActive: z.number().int().nullable().optional(),
+      challenge: z.enum(['pow']).nullable().optional(),
+    }),
     zones: z.array(ZoneSchema),
   })
   .openapi('Event');

@@ -11,7 +11,7 @@ import type { SseStream } from './sse';
 /** One open stream: a holder watching its place. */
 type Listener = {
   userId: string;
-  /** Ticket number; 0 until the lobby is shuffled. */
+  /** Ticket number; 0 until the lobby is frozen at opening. */
   number: number;
   stream: SseStream;
   lastKey: string;
@@ -167,10 +167,10 @@ export class QueueHub {
       await this.store.touch(event, [...new Set([...room.listeners].map((l) => l.userId))]);
     }
 
-    // Lobby holders learn their number once, right after the shuffle (one read for all).
+    // Lobby holders learn their number (their rank in the draw) once, right after opening.
     const unnumbered = st.shuffled ? [...room.listeners].filter((l) => l.number === 0) : [];
     if (unnumbered.length) {
-      const entries = await this.store.lookup(event.id, unnumbered.map((l) => l.userId));
+      const entries = await this.store.lookup(event.id, unnumbered.map((l) => l.userId), true);
       unnumbered.forEach((l, i) => {
         const e = entries[i];
         if (e && e.kind !== 'lobby') l.number = e.number;

@@ -1,7 +1,8 @@
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
+import type { Context } from 'hono';
 import { requireAdmin, type AuthEnv, type AuthMiddleware } from '../http/auth';
 import { errorResponses, IdParam, json } from '../http/schemas';
-import { AdminQueueSchema, JoinSchema, QueuePatchBody, SnapshotSchema, TicketQuery } from './schemas';
+import { AdminQueueSchema, ChallengeSchema, JoinSchema, QueuePatchBody, RevokedSchema, SnapshotSchema, TicketQuery, UserParam } from './schemas';
 import type { QueueService } from './service';
 
 /** Waiting-room routes: join, snapshot, SSE stream, admin pause / resume / rate. */
@@ -14,16 +15,59 @@ export function queueRoutes(app: OpenAPIHono<AuthEnv>, queue: QueueService, { au
       summary: 'Join the waiting room (one ticket per user and event)',
       security: [{ bearer: [] }],
       middleware: [auth] as const,
-      request: { params: IdParam },
+      description:
+        'Limited per user and per client address (429 RATE_LIMITED). With `queue.challenge: "pow"` the solved challenge ' +
+        'of GET .../queue/challenge goes in `X-Queue-Challenge` (403 CHALLENGE_REQUIRED without a valid, unused one).',
+      request: {
+        params: IdParam,
+        headers: z.object({
+          'x-queue-challenge': z.string().max(4096).optional().openapi({ param: { name: 'x-queue-challenge', in: 'header' } }),
+        }),
+      },
       responses: {
         201: json(JoinSchema, 'joined'),
         200: json(JoinSchema, 'already in the queue: the same ticket'),
-        ...errorResponses(400, 401, 404, 409, 503),
+        ...errorResponses(400, 401, 403, 404, 409, 429, 503),
       },
     }),
     async (c) => {
-      const { created, body } = await queue.join(c.req.valid('param').id, c.get('principal').id);
+      const { created, body } = await queue.join(c.req.valid('param').id, c.get('principal').id, {
+        address: clientAddress(c, queue.settings.trustProxyHops),
+        challenge: c.req.valid('header')['x-queue-challenge'],
+      });
       return c.json(body, created ? 201 : 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/v1/events/{id}/queue/challenge',
+      tags: ['queue'],
+      summary: 'A proof-of-work challenge for joining (ALTCHA format), when the event asks for one',
+      request: { params: IdParam },
+      responses: { 200: json(ChallengeSchema), ...errorResponses(400, 404, 409, 503) },
+    }),
+    async (c) => {
+      c.header('cache-control', 'no-store');
+      return c.json(await queue.challenge(c.req.valid('param').id), 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'delete',
+      path: '/v1/admin/events/{id}/queue/passes/{userId}',
+      tags: ['admin'],
+      summary: "Revoke a user's queue pass: holds with it get 403 QUEUE_PASS_REVOKED from then on",
+      security: [{ bearer: [] }],
+      middleware: [auth, requireAdmin] as const,
+      request: { params: UserParam },
+      responses: { 200: json(RevokedSchema), ...errorResponses(400, 401, 403, 404, 409, 503) },
+    }),
+    async (c) => {
+      const { id, userId } = c.req.valid('param');
+      return c.json(await queue.revoke(id, userId), 200);
     },
   );
 
@@ -113,4 +157,19 @@ export function queueRoutes(app: OpenAPIHono<AuthEnv>, queue: QueueService, { au
     }),
     (c) => c.json(queue.stats(), 200),
   );
+}
+
+/**
+ * The client's address for the join limits: the socket's peer, or, behind `hops` trusted
+ * proxies, the address the outermost of them saw (X-Forwarded-For, counted from the right,
+ * since everything left of it is the client's own claim).
+ */
+export function clientAddress(c: Context, hops: number): string {
+  const socket = (c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined)?.incoming?.socket?.remoteAddress;
+  if (hops > 0) {
+    const chain = (c.req.header('x-forwarded-for') ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+    const hop = chain[chain.length - hops];
+    if (hop) return hop.slice(0, 64);
+  }
+  return socket ?? 'unknown';
 }

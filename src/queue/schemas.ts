@@ -47,5 +47,30 @@ export const AdminQueueSchema = z
     admitted: z.number().int().openapi({ description: 'buyers admitted (skipped tickets excluded)' }),
     skipped: z.number().int(),
     waiting: z.number().int(),
+    maxActive: z.number().int().nullable().openapi({ description: 'cap on live passes (null: none)' }),
+    activePasses: z.number().int().nullable().openapi({ description: 'live passes now (counted only with a cap)' }),
+    endedPasses: z.number().int().openapi({ description: 'passes ended early: spent (confirm / cancel) or revoked' }),
+    refused: z
+      .object({ user: z.number().int(), address: z.number().int(), challenge: z.number().int(), replay: z.number().int() })
+      .openapi({ description: 'joins refused, by reason: per-user limit, per-address limit, missing / invalid proof of work, replayed solution' }),
   })
   .openapi('QueueState');
+
+export const ChallengeSchema = z
+  .object({
+    algorithm: z.string(),
+    challenge: z.string(),
+    maxnumber: z.number().int().optional(),
+    salt: z.string(),
+    signature: z.string(),
+  })
+  .openapi('QueueChallenge', { description: 'ALTCHA challenge; send the solved payload (base64 JSON) in X-Queue-Challenge' });
+
+export const RevokedSchema = z
+  .object({ eventId: z.string(), userId: z.string(), status: z.literal('revoked'), admittedAt: z.string() })
+  .openapi('QueuePassRevoked');
+
+export const UserParam = z.object({
+  id: z.string().uuid().openapi({ param: { name: 'id', in: 'path' } }),
+  userId: z.string().min(1).max(128).openapi({ param: { name: 'userId', in: 'path' } }),
+});

@@ -5,6 +5,7 @@ import { salesState, type BoxEvent } from '../events/model';
 import type { RedisClient } from '../redis/client';
 import { queueIndexKey } from '../redis/keys';
 import { Errors } from '../shared/errors';
+import { JoinGuard } from './guard';
 import { QueueHub } from './hub';
 import { queueSettings, type QueueSettings } from './settings';
 import { SseStream } from './sse';
@@ -17,6 +18,8 @@ export type QueueServiceDeps = {
   prefix: string;
   config: Config['queue'];
   secret: string;
+  /** Earlier queue secrets, still accepted for verification (rotation). */
+  previousSecrets?: readonly string[];
   catalog: EventCatalog;
   logger: Logger;
   /** Keeps a new admission rate in PostgreSQL, so a room rebuilt after a Redis loss starts at it. */
@@ -32,12 +35,14 @@ export class QueueService {
   readonly store: QueueStore;
   readonly tokens: QueueTokens;
   readonly hub: QueueHub;
+  readonly guard: JoinGuard;
 
   constructor(private readonly d: QueueServiceDeps) {
     this.settings = queueSettings(d.config);
     this.store = new QueueStore(d.redis, d.prefix, this.settings);
-    this.tokens = new QueueTokens(d.secret);
+    this.tokens = new QueueTokens(d.secret, d.previousSecrets);
     this.hub = new QueueHub(this.store, this.tokens, this.settings, d.logger);
+    this.guard = new JoinGuard(d.redis, d.prefix, this.settings, [d.secret, ...(d.previousSecrets ?? [])]);
   }
 
   /** The event behind a waiting-room route: 404 unknown, 409 without a queue or after sales. */
@@ -51,9 +56,13 @@ export class QueueService {
     return event;
   }
 
-  /** One ticket per user and event; joining again returns the same ticket. */
-  async join(eventId: string, userId: string) {
+  /**
+   * One ticket per user and event; joining again returns the same ticket. Joins pass the
+   * event's proof of work (if any) and the join limits first.
+   */
+  async join(eventId: string, userId: string, client: { address: string; challenge?: string } = { address: 'unknown' }) {
     const event = await this.event(eventId, { joining: true });
+    await this.guard.admit(event, userId, client.address, client.challenge);
     const j = await this.store.join(event, userId);
     const view = viewOf(this.tokens, event, userId, j, this.hub.meterFor(event));
     const position = view.status === 'waiting' ? view.position : view.status === 'admitted' ? 0 : null;
@@ -89,8 +98,15 @@ export class QueueService {
     return stream.response();
   }
 
+  /** A proof-of-work challenge for joining (ALTCHA format); 409 when the event asks for none. */
+  async challenge(eventId: string) {
+    const event = await this.event(eventId, { joining: true });
+    if (event.queue.challenge !== 'pow') throw Errors.conflict('CHALLENGE_DISABLED', 'this waiting room asks for no challenge');
+    return this.guard.challenge(event);
+  }
+
   /** The admin's view of a waiting room (also part of the organiser's stats). */
-  adminView(eventId: string, st: QueueState) {
+  adminView(eventId: string, st: QueueState, refused: Record<string, number> = {}, maxActive: number | null = null) {
     return {
       eventId,
       opensAt: new Date(st.openAt).toISOString(),
@@ -102,11 +118,38 @@ export class QueueService {
       admitted: st.admittedCount,
       skipped: st.skipped,
       waiting: st.issued - st.admitted,
+      maxActive,
+      activePasses: maxActive ? st.active : null,
+      endedPasses: st.ended,
+      refused: { user: 0, address: 0, challenge: 0, replay: 0, ...refused },
     };
   }
 
+  /** The admin's view of an event's room, advanced to now. */
+  async stateOf(event: BoxEvent) {
+    const [st, refused] = await Promise.all([this.store.advance(event), this.store.refused(event.id)]);
+    return this.adminView(event.id, st, refused, event.queue.maxActive ?? null);
+  }
+
   async adminState(eventId: string) {
-    return this.adminView(eventId, await this.store.advance(await this.event(eventId)));
+    return this.stateOf(await this.event(eventId));
+  }
+
+  /** Revokes the user's pass (403 QUEUE_PASS_REVOKED from then on); 404 when the user holds none. */
+  async revoke(eventId: string, userId: string) {
+    const event = await this.event(eventId);
+    const at = await this.store.endPass(event, userId, 'r');
+    if (at === null) throw Errors.notFound('queue pass');
+    return { eventId, userId, status: 'revoked' as const, admittedAt: new Date(at).toISOString() };
+  }
+
+  /**
+   * The holder confirmed or cancelled: the pass is spent (one admission buys once) and its
+   * place under the cap goes to the next buyer.
+   */
+  async passSpent(eventId: string, userId: string): Promise<void> {
+    const event = await this.d.catalog.get(eventId);
+    if (event?.queue.enabled) await this.store.endPass(event, userId, 'd');
   }
 
   /** Pause, resume or change the rate; takes effect in every process at once. */
@@ -139,9 +182,19 @@ export class QueueService {
     return rooms.filter((r) => r !== null);
   }
 
-  /** The waiting room's say on a hold (reservations call it without a Redis round trip). */
-  readonly checkPass = (event: BoxEvent, userId: string, pass: string | undefined): void =>
-    this.tokens.checkPass(event, userId, pass);
+  /**
+   * The waiting room's say on a hold: the pass is verified in process, then one HGET tells
+   * whether it was spent or revoked. A pass whose room Redis no longer knows stays good
+   * (a lost queue state must not turn every admitted buyer away).
+   */
+  readonly checkPass = async (event: BoxEvent, userId: string, pass: string | undefined): Promise<void> => {
+    const admittedAt = this.tokens.checkPass(event, userId, pass);
+    const ended = await this.store.endedPass(event.id, userId);
+    if (!ended || ended.admittedAt < admittedAt) return;
+    throw ended.kind === 'revoked'
+      ? Errors.queuePassRevoked()
+      : Errors.queuePassRequired('this queue pass was used: its holder confirmed or cancelled; join the queue again');
+  };
 
   /** Ends every open stream with a `retry:` hint (shutdown). */
   drain(): Promise<void> {

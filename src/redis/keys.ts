@@ -34,16 +34,28 @@ export type QueueKeys = ReturnType<typeof queueKeys>;
 export function queueKeys(prefix: string, eventId: string) {
   const base = `${prefix}:{evt:${eventId}}:q`;
   return {
-    /** hash open, rate, paused, since, base, count, admitted, issued, lobby, shuffled, skipped */
+    /** hash open, rate, paused, since, base, count, admitted, issued, lobby, shuffled, skipped, ended */
     state: `${base}:state`,
-    /** list of user ids who joined before opening, in join order (deleted by the shuffle) */
+    /** sorted set userId -> random score drawn at join time: the lobby, ranked = the opening order */
     lobby: `${base}:lobby`,
-    /** list: element n-1 is the user id holding ticket number n */
+    /** list: element n-L-1 is the user id holding ticket number n > L (L = lobby size) */
     order: `${base}:order`,
-    /** hash userId -> "0" (lobby) | "n" (waiting) | "n|a|<ms>" (admitted at) | "n|s" (skipped) */
+    /** hash userId -> "0" (lobby) | "n" (waiting) | "n|a|<ms>" (admitted at) | "n|s" (skipped) | "n|e" (pass ended) */
     users: `${base}:users`,
     /** hash userId -> when (ms, Redis clock) the holder was last seen */
     seen: `${base}:seen`,
+    /** sorted set userId -> pass expiry (ms): live passes, kept only when the event has a cap */
+    active: `${base}:active`,
+    /** hash userId -> "d|<admittedAt>" (spent) | "r|<admittedAt>" (revoked): the hold path's revocation lookup */
+    ended: `${base}:ended`,
+    /** hash reason -> joins refused (user, address, challenge, replay) */
+    refused: `${base}:refused`,
+    /** string counter: joins of one user in the current window (expires with it) */
+    joinsByUser: (userId: string) => `${base}:rl:u:${userId}`,
+    /** string counter: joins from one client address in the current window (expires with it) */
+    joinsByAddress: (address: string) => `${base}:rl:a:${address}`,
+    /** string: a proof-of-work solution already used (kept until its challenge expires) */
+    challengeUsed: (signature: string) => `${base}:pow:${signature}`,
   };
 }
 

@@ -6,7 +6,7 @@ describe('hash tags', () => {
   it('every key of one event, inventory and waiting room, maps to one slot', () => {
     const k = eventKeys('bo', 'e1');
     const q = queueKeys('bo', 'e1');
-    const all = [k.meta, k.holds, k.users, k.idem, k.rebuildLock, k.zoneSeats('A'), k.zoneCounts('A'), ...Object.values(q)];
+    const all = [k.meta, k.holds, k.users, k.idem, k.rebuildLock, k.zoneSeats('A'), k.zoneCounts('A'), ...Object.values(q).filter((v): v is string => typeof v === 'string'), q.joinsByUser('u'), q.joinsByAddress('1.2.3.4'), q.challengeUsed('s')];
     expect(new Set(all.map(hashTag))).toEqual(new Set(['evt:e1']));
     expect(sameHashTag(all)).toBe(true);
   });

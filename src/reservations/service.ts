@@ -19,8 +19,8 @@ import { transition, type TransitionDeps } from './transition';
 
 export type { HoldRequest } from './request';
 
-/** The waiting room's say on a hold: throws unless the pass admits this user to this event. */
-export type PassGate = (event: BoxEvent, userId: string, pass: string | undefined) => void;
+/** The waiting room's say on a hold: throws (or rejects) unless the pass admits this user to this event. */
+export type PassGate = (event: BoxEvent, userId: string, pass: string | undefined) => void | Promise<void>;
 
 export type ReservationDeps = TransitionDeps & {
   redis: RedisClient;
@@ -29,6 +29,8 @@ export type ReservationDeps = TransitionDeps & {
   loader: InventoryLoader;
   writer: HoldWriter;
   passGate: PassGate;
+  /** A confirm or cancel ended the holder's queue pass (its place under the cap is freed). */
+  onPassEnd?: (eventId: string, userId: string) => Promise<void>;
   logger: Logger;
   /** How long after its Lua a hold may still be written (see writeBudgetMs in core). */
   writeBudgetMs: number;
@@ -60,7 +62,7 @@ export class ReservationService {
     const req = resolveRequest(event, a.body);
     const key = a.idempotencyKey ?? null;
     try {
-      this.admit(event, a, req.quantity);
+      await this.admit(event, a, req.quantity);
     } catch (err) {
       // A retry of a hold that already succeeded gets that reservation, even once the sales
       // window or its queue pass has closed (a rejection path, so the extra read is cheap).
@@ -87,9 +89,9 @@ export class ReservationService {
     return this.d.breakers ? this.d.breakers.run(name, fn) : fn();
   }
 
-  private admit(event: BoxEvent, a: HoldCall, quantity: number): void {
+  private async admit(event: BoxEvent, a: HoldCall, quantity: number): Promise<void> {
     if (salesState(event) !== 'open') throw Errors.salesClosed(salesWindow(event));
-    if (event.queue.enabled) this.d.passGate(event, a.userId, a.queuePass);
+    if (event.queue.enabled) await this.d.passGate(event, a.userId, a.queuePass);
     if (quantity > event.maxSeatsPerUser) throw Errors.limitExceeded(event.maxSeatsPerUser, 0, quantity);
   }
 
@@ -174,7 +176,10 @@ export class ReservationService {
       const r = await repo.markConfirmed(tx, { id, userId, bookingCode: bookingCode(), paymentRef });
       return r ? [r] : [];
     });
-    if (confirmed) return confirmed;
+    if (confirmed) {
+      await this.passEnded(confirmed);
+      return confirmed;
+    }
     const r = await this.owned(userId, id);
     if (r.status === 'confirmed') return r;
     if (r.status === 'cancelled') throw Errors.conflict('RESERVATION_CANCELLED', 'the reservation was cancelled');
@@ -186,9 +191,17 @@ export class ReservationService {
       const r = await repo.markCancelled(tx, { id, userId });
       return r ? [r] : [];
     });
-    if (cancelled) return cancelled;
+    if (cancelled) {
+      await this.passEnded(cancelled);
+      return cancelled;
+    }
     const r = await this.owned(userId, id);
     if (r.status === 'confirmed') throw Errors.conflict('ALREADY_CONFIRMED', 'a confirmed reservation cannot be cancelled here');
     return r;
+  }
+
+  /** The queue's bookkeeping must not fail a confirm or cancel that PostgreSQL already made. */
+  private async passEnded(r: Reservation): Promise<void> {
+    await this.d.onPassEnd?.(r.eventId, r.userId).catch((err) => this.d.logger.warn({ err, reservationId: r.id }, 'ending the queue pass failed; it lapses at passSeconds'));
   }
 }

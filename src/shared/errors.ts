@@ -23,6 +23,11 @@ export const Errors = {
   forbidden: (message = 'not allowed') => new AppError(403, 'FORBIDDEN', message),
   queuePassRequired: (message = 'a valid queue pass for this event is required') =>
     new AppError(403, 'QUEUE_PASS_REQUIRED', message),
+  queuePassRevoked: (message = 'this queue pass was revoked') => new AppError(403, 'QUEUE_PASS_REVOKED', message),
+  challengeRequired: (message = 'a solved proof-of-work challenge is required (GET .../queue/challenge, sent back in X-Queue-Challenge)') =>
+    new AppError(403, 'CHALLENGE_REQUIRED', message),
+  rateLimited: (message: string, retryAfterS: number, details?: Record<string, unknown>) =>
+    new AppError(429, 'RATE_LIMITED', message, details, { 'Retry-After': String(retryAfterS) }),
   notFound: (what: string) => new AppError(404, 'NOT_FOUND', `${what} not found`),
   salesClosed: (details?: Record<string, unknown>) =>
     new AppError(409, 'SALES_CLOSED', 'sales are not open for this event', details),

@@ -11,7 +11,7 @@ export class StatsService {
     const zones = await this.d.events.availability(id);
     const event = await this.d.events.get(id);
     const [queue, counters] = await Promise.all([
-      event.queue.enabled ? this.d.queue.store.advance(event).then((st) => this.d.queue.adminView(id, st)) : null,
+      event.queue.enabled ? this.d.queue.stateOf(event) : null,
       eventCounters(this.d.sql, id),
     ]);
     const totals = zones.reduce(
