@@ -6,6 +6,7 @@ import type { RedisClient } from '../redis/client';
 import { eventKeys, idemField } from '../redis/keys';
 import { AppError, Errors } from '../shared/errors';
 import { holdRecord, idemRecord, seatValue, type InventorySnapshot } from './records';
+import { buildIndex } from './seat-index';
 
 const CHUNK = 5_000;
 
@@ -130,7 +131,7 @@ export class InventoryLoader {
     const k = eventKeys(this.d.prefix, event.id);
     await redis.del(
       k.meta, k.holds, k.users, k.idem,
-      ...event.zones.flatMap((z) => [k.zoneSeats(z.code), k.zoneCounts(z.code)]),
+      ...event.zones.flatMap((z) => [k.zoneSeats(z.code), k.zoneCounts(z.code), k.zoneFree(z.code), k.zoneIndex(z.code)]),
     );
 
     const seatState = new Map<string, string>();
@@ -150,21 +151,30 @@ export class InventoryLoader {
     const writes: Promise<unknown>[] = [];
     for (const zone of event.zones) {
       let fields: string[] = [];
+      const free = zone.kind === 'seated' ? Buffer.alloc(zone.rows! * zone.seatsPerRow!, '0') : null;
+      let at = 0;
       for (const label of zoneSeatLabels(zone)) {
-        fields.push(label, seatState.get(label) ?? '');
+        const state = seatState.get(label) ?? '';
+        if (state !== '') free![at] = 0x31;
+        at++;
+        fields.push(label, state);
         if (fields.length >= CHUNK * 2) {
           writes.push(redis.hset(k.zoneSeats(zone.code), ...fields));
           fields = [];
         }
       }
       if (fields.length) writes.push(redis.hset(k.zoneSeats(zone.code), ...fields));
-      writes.push(
-        redis.hset(k.zoneCounts(zone.code), {
-          capacity: zone.capacity,
-          held: held.get(zone.code) ?? 0,
-          sold: sold.get(zone.code) ?? 0,
-        }),
-      );
+      const counts: Record<string, number> = {
+        capacity: zone.capacity,
+        held: held.get(zone.code) ?? 0,
+        sold: sold.get(zone.code) ?? 0,
+      };
+      if (free) {
+        const { index, leaves } = buildIndex(free, zone.rows!, zone.seatsPerRow!);
+        writes.push(redis.set(k.zoneFree(zone.code), free), redis.set(k.zoneIndex(zone.code), index));
+        Object.assign(counts, { rows: zone.rows!, perRow: zone.seatsPerRow!, leaves });
+      }
+      writes.push(redis.hset(k.zoneCounts(zone.code), counts));
     }
     for (let i = 0; i < holds.length; i += CHUNK * 2)
       writes.push(redis.hset(k.holds, ...holds.slice(i, i + CHUNK * 2)));

@@ -2,17 +2,19 @@ import type { RedisClient } from '../redis/client';
 import { runScript } from '../redis/scripts';
 import type { EventKeys } from '../redis/keys';
 
-/** Outcome of lua/reserve-6.lua, decoded from its return codes. */
+/** Outcome of lua/reserve-8.lua, decoded from its return codes. */
 export type ReserveOutcome =
-  | { kind: 'held' }
+  | { kind: 'held'; seats: string[] }
   | { kind: 'replay'; reservationId: string }
   | { kind: 'not-loaded' }
   | { kind: 'idempotency-mismatch' }
-  | { kind: 'sales-closed' }
+  | { kind: 'sales-closed'; state: string }
   | { kind: 'limit'; current: number }
   | { kind: 'seats-taken'; seats: string[] }
   | { kind: 'ga-short'; available: number }
-  | { kind: 'unknown-seat'; seat: string };
+  | { kind: 'unknown-seat'; seat: string }
+  | { kind: 'no-block'; largestBlock: number }
+  | { kind: 'index-drift' };
 
 export type ReserveArgs = {
   now: number;
@@ -23,7 +25,12 @@ export type ReserveArgs = {
   zone: string;
   quantity: number;
   seats: string[];
+  /** Seated zone, no seats named: the script picks the best block of `quantity`. */
+  best?: boolean;
 };
+
+/** The keys of one zone every seat script takes (the seat index ones are unused for GA). */
+const zoneKeys = (k: EventKeys, zone: string) => [k.zoneSeats(zone), k.zoneCounts(zone), k.zoneFree(zone), k.zoneIndex(zone)];
 
 export async function reserveScript(
   redis: RedisClient,
@@ -33,27 +40,33 @@ export async function reserveScript(
   const r = (await runScript(
     redis,
     'reserve',
-    [k.meta, k.holds, k.users, k.idem, k.zoneSeats(a.zone), k.zoneCounts(a.zone)],
-    [a.now, a.reservationId, a.userId, a.idemField, a.requestHash, a.zone, a.quantity, ...a.seats],
+    [k.meta, k.holds, k.users, k.idem, ...zoneKeys(k, a.zone)],
+    [
+      a.now, a.reservationId, a.userId, a.idemField, a.requestHash, a.zone, a.quantity,
+      a.best ? 'best' : a.seats.length ? 'pick' : 'ga',
+      ...(a.best ? [] : a.seats),
+    ],
     { 'boxoffice.reservation_id': a.reservationId, 'boxoffice.zone': a.zone },
   )) as [number, ...(string | number)[]];
   switch (r[0]) {
-    case 1: return { kind: 'held' };
+    case 1: return { kind: 'held', seats: a.best ? r.slice(1).map(String) : a.seats };
     case 0: return { kind: 'replay', reservationId: String(r[1]) };
     case -1: return { kind: 'not-loaded' };
     case -2: return { kind: 'idempotency-mismatch' };
-    case -3: return { kind: 'sales-closed' };
+    case -3: return { kind: 'sales-closed', state: String(r[1] ?? '') };
     case -4: return { kind: 'limit', current: Number(r[1]) };
     case -5: return { kind: 'seats-taken', seats: r.slice(1).map(String) };
     case -6: return { kind: 'ga-short', available: Number(r[1]) };
     case -7: return { kind: 'unknown-seat', seat: String(r[1]) };
+    case -8: return { kind: 'no-block', largestBlock: Number(r[1]) };
+    case -9: return { kind: 'index-drift' };
     default: throw new Error(`reserve script returned ${JSON.stringify(r)}`);
   }
 }
 
 export type ReleaseOutcome = 'released' | 'absent' | 'not-loaded' | 'sold';
 
-/** lua/release-6.lua: frees the seats still held by this reservation. */
+/** lua/release-8.lua: frees the seats still held by this reservation. */
 export async function releaseScript(
   redis: RedisClient,
   k: EventKeys,
@@ -63,7 +76,7 @@ export async function releaseScript(
     await runScript(
       redis,
       'release',
-      [k.meta, k.holds, k.users, k.idem, k.zoneSeats(a.zone), k.zoneCounts(a.zone)],
+      [k.meta, k.holds, k.users, k.idem, ...zoneKeys(k, a.zone)],
       [a.reservationId, a.forgetIdempotencyKey ? '1' : ''],
       { 'boxoffice.reservation_id': a.reservationId },
     ),
@@ -105,7 +118,7 @@ export type TightenArgs = {
   seats?: [string, string][];
 };
 
-/** lua/tighten-4.lua: Redis made at least as strict as PostgreSQL after a refusal. */
+/** lua/tighten-6.lua: Redis made at least as strict as PostgreSQL after a refusal. */
 export async function tightenScript(
   redis: RedisClient,
   k: EventKeys,
@@ -115,9 +128,37 @@ export async function tightenScript(
   const r = (await runScript(
     redis,
     'tighten',
-    [k.meta, k.users, k.zoneSeats(zone), k.zoneCounts(zone)],
+    [k.meta, k.users, ...zoneKeys(k, zone)],
     [a.userId, a.userLive ?? '', a.zoneLive ?? '', ...(a.seats ?? []).flat()],
   )) as number[];
   if (r[0] === -1) return 'not-loaded';
   return { user: r[0]!, zone: r[1]!, seats: r[2]! };
+}
+
+/** Seats added per grow call: bounds each call's run time whatever the zone's width. */
+const GROW_SEATS_PER_CALL = 5_000;
+
+/**
+ * lua/grow-5.lua, repeated until done: raises a GA zone's capacity or adds free rows at the
+ * back of a seated zone, leaving held and sold exactly as they are. 'not-loaded' when the
+ * event is not in Redis (the loader builds it from PostgreSQL, already at the new size).
+ */
+export async function growScript(
+  redis: RedisClient,
+  k: EventKeys,
+  a: { zone: string; kind: 'ga' | 'seated'; target: number; perRow?: number },
+): Promise<'grown' | 'not-loaded'> {
+  const step = Math.max(1, Math.floor(GROW_SEATS_PER_CALL / (a.perRow ?? 1)));
+  for (;;) {
+    const r = (await runScript(
+      redis,
+      'grow',
+      [k.meta, k.zoneSeats(a.zone), k.zoneCounts(a.zone), k.zoneFree(a.zone), k.zoneIndex(a.zone)],
+      [a.zone, a.kind, a.target, step],
+      { 'boxoffice.zone': a.zone },
+    )) as number[];
+    if (r[0] === -1) return 'not-loaded';
+    if (r[0] === 1) return 'grown';
+    if (r[0] !== 0) throw new Error(`grow script returned ${JSON.stringify(r)}`);
+  }
 }

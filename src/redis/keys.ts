@@ -19,8 +19,12 @@ export function eventKeys(prefix: string, eventId: string) {
     rebuildLock: `${base}:rebuild-lock`,
     /** hash label -> "" (free) | "h:<reservationId>" | "s:<reservationId>" */
     zoneSeats: (zone: string) => `${base}:z:${zone}:seats`,
-    /** hash capacity, held, sold */
+    /** hash capacity, held, sold; seated zones add rows, perRow, leaves (see seat-index.ts) */
     zoneCounts: (zone: string) => `${base}:z:${zone}:counts`,
+    /** string, seated zones: one byte per seat in row-major order, "0" free, "1" held or sold */
+    zoneFree: (zone: string) => `${base}:z:${zone}:free`,
+    /** string, seated zones: segment tree over rows of (run-length mask, longest free run) */
+    zoneIndex: (zone: string) => `${base}:z:${zone}:index`,
     /** every key of the event matches this (used to wipe a half-built state) */
     pattern: `${base}:*`,
   };

@@ -8,6 +8,12 @@ import { trace } from '../telemetry/trace';
 
 export const LUA_DIR = fileURLToPath(new URL('../../lua/', import.meta.url));
 const FILE = /^([a-z][a-zA-Z]*)-(\d+)\.lua$/;
+const INCLUDE = /^--- @include "([a-zA-Z]+)"$/gm;
+
+/** Splices lua/includes/<name>.lua where a script says `--- @include "<name>"` (shared helpers). */
+function withIncludes(lua: string, dir: string): string {
+  return lua.replace(INCLUDE, (_, name: string) => readFileSync(path.join(dir, 'includes', `${name}.lua`), 'utf8'));
+}
 
 /** Script name (file name without the key count) -> its source and the number of KEYS it declares. */
 export type ScriptCatalogue = Map<string, { numberOfKeys: number; lua: string }>;
@@ -20,7 +26,7 @@ export function readScripts(dir = LUA_DIR): ScriptCatalogue {
       .map((f) => {
         const m = FILE.exec(f);
         if (!m) throw new Error(`lua/${f}: expected <verb>-<numKeys>.lua`);
-        return [m[1]!, { numberOfKeys: Number(m[2]), lua: readFileSync(path.join(dir, f), 'utf8') }] as const;
+        return [m[1]!, { numberOfKeys: Number(m[2]), lua: withIncludes(readFileSync(path.join(dir, f), 'utf8'), dir) }] as const;
       }),
   );
 }
