@@ -65,34 +65,65 @@ if current + qty > tonumber(meta[3]) then return {-4, current} end
 local mode = ARGV[8]
 local labels = {}
 
--- Best placement of n seats in one row's bytes: the orphan-free block nearest the centre
--- and the block nearest the centre regardless, each as (start seat, index of its run).
-local function place(row, perRow, n)
+-- Best placement of n seats in one row's bytes: the orphan-free block nearest the centre if
+-- there is one, else the block nearest the centre; returns its start seat and its run [a, e].
+-- The search starts at the centre and walks outwards on both sides, jumping from fitting run
+-- to fitting run with plain finds (in C), and stops on a side once a run there is too far
+-- from the centre to beat the best found (wantStrict: the best orphan-free one).
+local function place(row, perRow, n, wantStrict)
   local ideal = math.floor((perRow + 2 - n) / 2)
-  local runs = {}
+  local zeros = string.rep('0', n)
   local best = {strict = {}, any = {}}
-  for a, b in string.gmatch(row, '()0+()') do
-    local e = b - 1
-    runs[#runs + 1] = a
-    runs[#runs + 1] = e
+  local function consider(a, e)
     local hi = e - n + 1
-    if hi >= a then
-      local c = math.min(math.max(ideal, a), hi)
-      for _, s in ipairs({c, c - 1, c + 1, c + 2, a, a + 2, hi, hi - 2}) do
-        if s >= a and s <= hi then
-          local d = math.abs(2 * s + n - 1 - (perRow + 1))
-          local orphan = s - a == 1 or hi - s == 1
-          for kind, slot in pairs(best) do
-            if (kind == 'any' or not orphan) and (not slot.d or d < slot.d or (d == slot.d and s < slot.s)) then
-              slot.s, slot.d, slot.run = s, d, #runs - 1
-            end
+    local c = math.min(math.max(ideal, a), hi)
+    for _, s in ipairs({c, c - 1, c + 1, c + 2, a, a + 2, hi, hi - 2}) do
+      if s >= a and s <= hi then
+        local d = math.abs(2 * s + n - 1 - (perRow + 1))
+        local orphan = s - a == 1 or hi - s == 1
+        for kind, slot in pairs(best) do
+          if (kind == 'any' or not orphan) and (not slot.d or d < slot.d or (d == slot.d and s < slot.s)) then
+            slot.s, slot.d, slot.a, slot.e = s, d, a, e
           end
         end
       end
     end
   end
+  local function bound()
+    if wantStrict then return best.strict.d end
+    return best.any.d
+  end
+  -- The run holding the centre seat (or the first after it) and every run to its right.
+  local back = string.find(string.reverse(string.sub(row, 1, ideal)), '1', 1, true)
+  local start0 = back and (ideal - back + 2) or 1
+  local pos = start0
+  while true do
+    local a = string.find(row, zeros, pos, true)
+    if not a then break end
+    local b = bound()
+    if b and 2 * a + n - 1 - (perRow + 1) > b then break end
+    local e = (string.find(row, '1', a + n, true) or (perRow + 1)) - 1
+    consider(a, e)
+    pos = e + 2
+  end
+  -- Runs ending before start0, nearest first, found in the reversed prefix.
+  if start0 > 1 then
+    local len0 = start0 - 1
+    local rev = string.reverse(string.sub(row, 1, len0))
+    pos = 1
+    while true do
+      local a2 = string.find(rev, zeros, pos, true)
+      if not a2 then break end
+      local e = len0 - a2 + 1
+      local b = bound()
+      if b and (perRow + 1) - (2 * e - n + 1) > b then break end
+      local e2 = (string.find(rev, '1', a2 + n, true) or (len0 + 1)) - 1
+      consider(len0 - e2 + 1, e)
+      pos = e2 + 2
+    end
+  end
   local pick = best.strict.s and best.strict or best.any
-  return pick.s, pick.run, runs
+  return pick.s, pick.a, pick.e
 end
 
 if mode == 'pick' then
@@ -113,36 +144,41 @@ elseif mode == 'best' then
   if not perRow or rcall('EXISTS', KEYS[8]) == 0 then return {-9} end
   local idx = KEYS[8]
   local exact = SI.POW[qty]
+  local wantStrict = true
   local r = SI.leftmost(idx, P, function(mask, mx)
     return mx >= qty + 2 or (exact ~= nil and bit.band(mask, exact) ~= 0)
   end)
-  if not r then r = SI.leftmost(idx, P, function(_, mx) return mx >= qty end) end
+  if not r then
+    -- No orphan-free block in the zone, as far as the mask can tell (it stops at 31).
+    wantStrict = exact == nil
+    r = SI.leftmost(idx, P, function(_, mx) return mx >= qty end)
+  end
   if not r then
     local _, largest = SI.root(idx)
     return {-8, largest}
   end
   local row = rcall('GETRANGE', KEYS[7], (r - 1) * perRow, r * perRow - 1)
-  local s, run, runs = place(row, perRow, qty)
+  local s, a, e = place(row, perRow, qty, wantStrict)
   if not s then return {-9} end
   for n = s, s + qty - 1 do labels[#labels + 1] = ARGV[6] .. '-' .. r .. '-' .. n end
   local states = rcall('HMGET', KEYS[5], unpack(labels))
   for _, state in ipairs(states) do
     if state ~= '' then return {-9} end
   end
-  -- The row's new summary follows from its runs: the chosen one splits in two.
-  local mask, mx = 0, 0
-  local function add(len)
-    if len <= 0 then return end
-    if len > mx then mx = len end
+  -- The row's new summary from its old one: run [a, e] splits into the two parts beside the
+  -- block. Only losing the row's longest run can need a rescan of the row.
+  local after = string.sub(row, 1, s - 1) .. string.rep('1', qty) .. string.sub(row, s + qty)
+  local leaf = (P + r - 2) * 6
+  local mask, mx = SI.dec(rcall('GETRANGE', idx, leaf, leaf + 5), 1)
+  local len = e - a + 1
+  if len == mx and not string.find(after, string.rep('0', len), 1, true) then
+    mask, mx = SI.rowSummary(after)
+  else
     local p = SI.POW[len]
-    if p and bit.band(mask, p) == 0 then mask = mask + p end
-  end
-  for j = 1, #runs, 2 do
-    if j == run then
-      add(s - runs[j])
-      add(runs[j + 1] - (s + qty - 1))
-    else
-      add(runs[j + 1] - runs[j] + 1)
+    if p and not string.find('1' .. after .. '1', '1' .. string.rep('0', len) .. '1', 1, true) then mask = mask - p end
+    for _, part in ipairs({s - a, e - (s + qty - 1)}) do
+      local q = SI.POW[part]
+      if q and bit.band(mask, q) == 0 then mask = mask + q end
     end
   end
   rcall('SETRANGE', KEYS[7], (r - 1) * perRow + s - 1, string.rep('1', qty))
