@@ -93,3 +93,35 @@ describe('best available (lua/reserve-8.lua)', () => {
     expect(a.bitmapMatchesSeats).toBe(true);
   });
 });
+
+describe('growing a zone (lua/grow-5.lua)', () => {
+  it('adds rows past the tree width and GA capacity, never touching held or sold', async () => {
+    const zone = seated('D', 3, 8);
+    const ga = { code: 'G', name: 'G', priceCents: 1, kind: 'ga' as const, capacity: 10 };
+    const { k } = await b.load([zone, ga]);
+    const h1 = await b.hold(k, 'D', { quantity: 8 });
+    const h2 = await b.hold(k, 'D', { quantity: 3 });
+    expect(h1.kind === 'held' && h2.kind === 'held').toBe(true);
+    const ids = Object.keys(await b.redis.hgetall(k.holds));
+    expect(await b.sell(k, 'D', ids[0]!)).toBe('sold');
+    expect(await b.hold(k, 'G', { quantity: 4, ga: true })).toMatchObject({ kind: 'held' });
+    const before = await b.redis.hgetall(k.zoneCounts('D'));
+    const { growScript } = await import('../../src/inventory/scripts');
+    // 3 rows -> 11 rows: leaves 4 -> 16, two rows per call.
+    expect(await growScript(b.redis, k, { zone: 'D', kind: 'seated', target: 11, perRow: 8 })).toBe('grown');
+    expect(await growScript(b.redis, k, { zone: 'G', kind: 'ga', target: 25 })).toBe('grown');
+    const after = await b.redis.hgetall(k.zoneCounts('D'));
+    expect({ held: after.held, sold: after.sold }).toEqual({ held: before.held, sold: before.sold });
+    expect(after).toMatchObject({ rows: '11', capacity: String(11 * 8), leaves: '16' });
+    expect(await b.redis.hgetall(k.zoneCounts('G'))).toMatchObject({ capacity: '25', held: '4' });
+    const extended = { ...zone, rows: 11, capacity: 88 };
+    const a = await b.audit(k, extended);
+    expect(a.indexExact).toBe(true);
+    expect(a.bitmapMatchesSeats).toBe(true);
+    // Growing again to a smaller size changes nothing.
+    expect(await growScript(b.redis, k, { zone: 'D', kind: 'seated', target: 5, perRow: 8 })).toBe('grown');
+    expect((await b.redis.hgetall(k.zoneCounts('D'))).rows).toBe('11');
+    // The new rows sell like the old ones: a block of 8 lands in row 3 (the first fully free).
+    expect(await b.hold(k, 'D', { quantity: 8 })).toEqual({ kind: 'held', seats: Array.from({ length: 8 }, (_, i) => `D-3-${i + 1}`) });
+  });
+});

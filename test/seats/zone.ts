@@ -37,7 +37,7 @@ export async function seatBench(opts: { maxPerUser?: number } = {}) {
   }
 
   let n = 0;
-  const hold = (k: EventKeys, zone: string, a: { quantity?: number; seats?: string[]; user?: string }) =>
+  const hold = (k: EventKeys, zone: string, a: { quantity?: number; seats?: string[]; user?: string; ga?: boolean }) =>
     reserveScript(redis, k, {
       now: Date.now(),
       reservationId: randomUUID(),
@@ -47,7 +47,7 @@ export async function seatBench(opts: { maxPerUser?: number } = {}) {
       zone,
       quantity: a.seats?.length ?? a.quantity!,
       seats: a.seats ?? [],
-      best: !a.seats,
+      best: !a.seats && !a.ga,
     });
 
   /** The zone's bitmap as Redis has it, and whether its index equals one rebuilt from it. */
