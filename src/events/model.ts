@@ -20,6 +20,10 @@ export type EventQueue = {
   challenge?: 'pow' | null;
 };
 
+/** draft (unlisted, no holds) -> on_sale -> closed; any but cancelled -> cancelled (final). */
+export const EVENT_STATUSES = ['draft', 'on_sale', 'closed', 'cancelled'] as const;
+export type EventStatus = (typeof EVENT_STATUSES)[number];
+
 export type BoxEvent = {
   id: string;
   name: string;
@@ -30,7 +34,13 @@ export type BoxEvent = {
   maxSeatsPerUser: number;
   queue: EventQueue;
   zones: Zone[];
+  /** Absent (an event built in memory, e.g. by a test) = 'on_sale'. */
+  status?: EventStatus;
+  /** Test events (rehearsals, load tests) are hidden from buyers' lists. */
+  test?: boolean;
 };
+
+export const statusOf = (e: BoxEvent): EventStatus => e.status ?? 'on_sale';
 
 export const ZONE_CODE = /^[A-Za-z0-9_]{1,16}$/;
 const SEAT_LABEL = /^([A-Za-z0-9_]{1,16})-([1-9]\d{0,4})-([1-9]\d{0,4})$/;
@@ -61,6 +71,8 @@ export function* zoneSeatLabels(zone: Zone): Generator<string> {
 }
 
 export function salesState(event: BoxEvent, now = Date.now()): 'before' | 'open' | 'closed' {
+  if (statusOf(event) === 'draft') return 'before';
+  if (statusOf(event) !== 'on_sale') return 'closed';
   if (now < event.salesOpenAt.getTime()) return 'before';
   return now < event.salesCloseAt.getTime() ? 'open' : 'closed';
 }
@@ -75,6 +87,8 @@ export function eventJson(e: BoxEvent) {
     holdSeconds: e.holdSeconds,
     maxSeatsPerUser: e.maxSeatsPerUser,
     queue: e.queue,
+    status: statusOf(e),
+    test: e.test ?? false,
     zones: e.zones.map((z) => ({
       code: z.code,
       name: z.name,

@@ -1,6 +1,6 @@
 import type { Sql } from '../db/client';
 import { dbQuery } from '../db/observe';
-import { zoneSeatLabels, type BoxEvent, type Zone } from './model';
+import { statusOf, zoneSeatLabels, type BoxEvent, type EventStatus, type Zone } from './model';
 
 type EventRow = {
   id: string;
@@ -15,6 +15,8 @@ type EventRow = {
   queue_pass_seconds: number;
   queue_max_active: number | null;
   queue_challenge: 'pow' | null;
+  status: EventStatus;
+  test: boolean;
 };
 type ZoneRow = {
   event_id: string;
@@ -39,10 +41,10 @@ async function insertEventTx(sql: Sql, e: BoxEvent): Promise<void> {
     await tx`
       insert into events (id, name, starts_at, sales_open_at, sales_close_at, hold_seconds,
         max_seats_per_user, queue_enabled, queue_admit_per_second, queue_pass_seconds,
-        queue_max_active, queue_challenge)
+        queue_max_active, queue_challenge, status, test)
       values (${e.id}, ${e.name}, ${e.startsAt}, ${e.salesOpenAt}, ${e.salesCloseAt},
         ${e.holdSeconds}, ${e.maxSeatsPerUser}, ${e.queue.enabled}, ${e.queue.admitPerSecond},
-        ${e.queue.passSeconds}, ${e.queue.maxActive ?? null}, ${e.queue.challenge ?? null})`;
+        ${e.queue.passSeconds}, ${e.queue.maxActive ?? null}, ${e.queue.challenge ?? null}, ${statusOf(e)}, ${e.test ?? false})`;
     await tx`
       insert into zones (event_id, code, name, price_cents, kind, capacity, rows, seats_per_row, position)
       select ${e.id}, * from unnest(
@@ -66,23 +68,81 @@ async function insertEventTx(sql: Sql, e: BoxEvent): Promise<void> {
   });
 }
 
+/** Seats of rows fromRow..toRow of a seated zone, in chunks (a zone growing at its back). */
+export async function insertRows(tx: Sql, eventId: string, zone: Zone, fromRow: number): Promise<void> {
+  const grown = { ...zone };
+  let chunk: string[] = [];
+  const flush = async () => {
+    await tx`insert into seats (event_id, zone_code, label) select ${eventId}, ${zone.code}, unnest(${chunk}::text[])`;
+    chunk = [];
+  };
+  for (const label of zoneSeatLabels(grown)) {
+    if (Number(label.split('-').at(-2)) < fromRow) continue;
+    chunk.push(label);
+    if (chunk.length === SEAT_CHUNK) await flush();
+  }
+  if (chunk.length) await flush();
+}
+
+/** The event under a row lock, so edits of one event apply one after another. */
+export async function lockEvent(tx: Sql, id: string): Promise<BoxEvent | null> {
+  const [row] = await tx<EventRow[]>`select * from events where id = ${id} for update`;
+  if (!row) return null;
+  const zones = await tx<ZoneRow[]>`select * from zones where event_id = ${id} order by position`;
+  return toEvent(row, zones);
+}
+
+/** Writes an edited event's settings and zones (sizes only ever grow; see EventAdmin). */
+export async function updateEvent(tx: Sql, e: BoxEvent): Promise<void> {
+  await tx`
+    update events set name = ${e.name}, starts_at = ${e.startsAt}, sales_open_at = ${e.salesOpenAt},
+      sales_close_at = ${e.salesCloseAt}, hold_seconds = ${e.holdSeconds},
+      max_seats_per_user = ${e.maxSeatsPerUser}, queue_enabled = ${e.queue.enabled},
+      queue_admit_per_second = ${e.queue.admitPerSecond}, queue_pass_seconds = ${e.queue.passSeconds},
+      status = ${statusOf(e)}, test = ${e.test ?? false}, updated_at = now()
+    where id = ${e.id}`;
+  for (const z of e.zones) {
+    await tx`
+      update zones set name = ${z.name}, price_cents = ${z.priceCents}, capacity = ${z.capacity},
+        rows = ${z.rows ?? null}
+      where event_id = ${e.id} and code = ${z.code}`;
+  }
+}
+
+export type ListCursor = { openAt: string; id: string };
+
+/**
+ * One page of events, newest sale first, keyset-paginated on (sales_open_at, id) so a page
+ * costs the same however deep it is. Buyers see on-sale, non-test events whose sales have not
+ * closed; `all` (organisers) sees every event. `q` matches the name, case-insensitively.
+ */
+export async function listEvents(
+  sql: Sql,
+  opts: { all: boolean; limit: number; cursor?: ListCursor; q?: string },
+): Promise<{ events: BoxEvent[]; next: ListCursor | null }> {
+  const like = opts.q ? `%${opts.q.replace(/[\\%_]/g, (c) => `\\${c}`)}%` : null;
+  const rows = await dbQuery(sql, 'list_events', {}, () => sql<EventRow[]>`
+    select * from events
+    where ${opts.all ? sql`true` : sql`status = 'on_sale' and not test and sales_close_at > now()`}
+      ${like ? sql`and name ilike ${like}` : sql``}
+      ${opts.cursor ? sql`and (sales_open_at, id) < (${new Date(opts.cursor.openAt)}, ${opts.cursor.id})` : sql``}
+    order by sales_open_at desc, id desc
+    limit ${opts.limit + 1}`);
+  const page = rows.slice(0, opts.limit);
+  const last = page.at(-1);
+  const next = rows.length > opts.limit && last ? { openAt: last.sales_open_at.toISOString(), id: last.id } : null;
+  if (!page.length) return { events: [], next };
+  const zones = await dbQuery(sql, 'list_zones', {}, () =>
+    sql<ZoneRow[]>`select * from zones where event_id = any(${page.map((r) => r.id)}::uuid[]) order by event_id, position`);
+  return { events: page.map((r) => toEvent(r, zones.filter((z) => z.event_id === r.id))), next };
+}
+
 export async function findEvent(sql: Sql, id: string): Promise<BoxEvent | null> {
   const [row] = await dbQuery(sql, 'find_event', { 'boxoffice.event_id': id }, () => sql<EventRow[]>`select * from events where id = ${id}`);
   if (!row) return null;
   const zones = await dbQuery(sql, 'find_zones', { 'boxoffice.event_id': id }, () =>
     sql<ZoneRow[]>`select * from zones where event_id = ${id} order by position`);
   return toEvent(row, zones);
-}
-
-export async function listEvents(sql: Sql, opts: { onSaleOnly: boolean; limit: number }) {
-  const rows = await dbQuery(sql, 'list_events', {}, () =>
-    opts.onSaleOnly
-      ? sql<EventRow[]>`select * from events where sales_close_at > now() order by sales_open_at desc limit ${opts.limit}`
-      : sql<EventRow[]>`select * from events order by created_at desc limit ${opts.limit}`);
-  if (!rows.length) return [];
-  const zones = await dbQuery(sql, 'list_zones', {}, () =>
-    sql<ZoneRow[]>`select * from zones where event_id = any(${rows.map((r) => r.id)}::uuid[]) order by event_id, position`);
-  return rows.map((r) => toEvent(r, zones.filter((z) => z.event_id === r.id)));
 }
 
 function toEvent(row: EventRow, zones: ZoneRow[]): BoxEvent {
@@ -101,6 +161,8 @@ function toEvent(row: EventRow, zones: ZoneRow[]): BoxEvent {
       maxActive: row.queue_max_active,
       challenge: row.queue_challenge,
     },
+    status: row.status,
+    test: row.test,
     zones: zones.map(
       (z): Zone => ({
         code: z.code,

@@ -7,7 +7,7 @@ import type { SeatEntry } from '../inventory/availability';
 import { jsonArrayEncoder } from '../streaming/encoders';
 import { gzipWhenAccepted, streamResponse } from '../streaming/response';
 import { eventJson } from './model';
-import { AvailabilitySchema, CreateEventBody, EventSchema, SeatMapSchema } from './schemas';
+import { AvailabilitySchema, CreateEventBody, EventPageSchema, EventSchema, ListEventsQuery, SeatMapSchema } from './schemas';
 import type { EventService } from './service';
 
 /** Zones with more seats than this get their seat map streamed rather than built in memory. */
@@ -39,10 +39,32 @@ export function eventRoutes(app: OpenAPIHono<AuthEnv>, events: EventService, dep
       method: 'get',
       path: '/v1/events',
       tags: ['events'],
-      summary: 'Events whose sales have not closed',
-      responses: { 200: json(z.object({ events: z.array(EventSchema) })) },
+      summary: 'Events on sale, newest sale first, paginated and searchable',
+      description: 'Drafts, test events and events whose sales closed are not listed. `q` matches the name; pass `nextCursor` back as `cursor` for the next page.',
+      request: { query: ListEventsQuery },
+      responses: { 200: json(EventPageSchema), ...errorResponses(400) },
     }),
-    async (c) => c.json({ events: (await events.list(true)).map(eventJson) }, 200),
+    async (c) => {
+      const page = await events.list(c.req.valid('query'));
+      return c.json({ events: page.events.map(eventJson), nextCursor: page.nextCursor }, 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/v1/admin/events',
+      tags: ['admin'],
+      summary: 'Every event (drafts and test events included), newest sale first, paginated',
+      security: [{ bearer: [] }],
+      middleware: [auth, requireAdmin] as const,
+      request: { query: ListEventsQuery },
+      responses: { 200: json(EventPageSchema), ...errorResponses(400, 401, 403) },
+    }),
+    async (c) => {
+      const page = await events.list({ ...c.req.valid('query'), all: true });
+      return c.json({ events: page.events.map(eventJson), nextCursor: page.nextCursor }, 200);
+    },
   );
 
   app.openapi(

@@ -1,5 +1,5 @@
 import { z } from '@hono/zod-openapi';
-import { ZONE_CODE } from './model';
+import { EVENT_STATUSES, ZONE_CODE } from './model';
 
 const MAX_SEATS_PER_EVENT = 250_000;
 const IsoTime = z.iso.datetime({ offset: true }).openapi({ example: '2026-12-31T20:00:00Z' });
@@ -42,6 +42,8 @@ export const CreateEventBody = z
       .strict()
       .optional(),
     zones: z.array(ZoneInput).min(1).max(100),
+    status: z.enum(['draft', 'on_sale']).default('on_sale'),
+    test: z.boolean().default(false),
   })
   .strict()
   .superRefine((b, ctx) => {
@@ -58,6 +60,8 @@ export const CreateEventBody = z
     }
   })
   .openapi('CreateEvent');
+
+export const MAX_EVENT_SEATS = MAX_SEATS_PER_EVENT;
 
 export const ZoneSchema = z.object({
   code: z.string(),
@@ -85,9 +89,61 @@ export const EventSchema = z
       maxActive: z.number().int().nullable().optional(),
       challenge: z.enum(['pow']).nullable().optional(),
     }),
+    status: z.enum(EVENT_STATUSES),
+    test: z.boolean(),
     zones: z.array(ZoneSchema),
   })
   .openapi('Event');
+
+/**
+ * An organiser's edit: every field optional. Sizes only grow (GA capacity, seated rows),
+ * prices change only before sales open; the service checks those against the stored event.
+ */
+export const PatchEventBody = z
+  .object({
+    name: Name.optional(),
+    startsAt: IsoTime.optional(),
+    salesOpenAt: IsoTime.optional(),
+    salesCloseAt: IsoTime.optional(),
+    holdSeconds: z.number().int().min(10).max(86_400).optional(),
+    maxSeatsPerUser: z.number().int().min(1).max(100).optional(),
+    queue: z
+      .object({
+        enabled: z.boolean().optional(),
+        admitPerSecond: z.number().int().min(1).max(100_000).optional(),
+        passSeconds: z.number().int().min(30).max(86_400).optional(),
+      })
+      .strict()
+      .optional(),
+    status: z.enum(EVENT_STATUSES).optional(),
+    test: z.boolean().optional(),
+    zones: z
+      .array(
+        z
+          .object({
+            code: z.string().regex(ZONE_CODE, 'letters, digits and _ (1 to 16)'),
+            name: Name.optional(),
+            priceCents: ZoneBase.priceCents.optional(),
+            capacity: z.number().int().min(1).max(MAX_SEATS_PER_EVENT).optional(),
+            rows: z.number().int().min(1).max(5_000).optional(),
+          })
+          .strict(),
+      )
+      .max(100)
+      .optional(),
+  })
+  .strict()
+  .openapi('PatchEvent');
+
+export const ListEventsQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(100).default(20),
+  cursor: z.string().max(200).optional(),
+  q: z.string().trim().max(100).optional(),
+});
+
+export const EventPageSchema = z
+  .object({ events: z.array(EventSchema), nextCursor: z.string().nullable() })
+  .openapi('EventPage');
 
 export const ZoneAvailability = z.object({
   code: z.string(),

@@ -8,7 +8,7 @@ import type { RedisClient } from '../redis/client';
 import { Errors } from '../shared/errors';
 import type { EventCatalog } from './catalog';
 import type { BoxEvent } from './model';
-import { insertEvent, listEvents, setQueueRate } from './repository';
+import { insertEvent, listEvents, setQueueRate, type ListCursor } from './repository';
 import type { CreateEventBody } from './schemas';
 
 export type EventDeps = {
@@ -20,11 +20,14 @@ export type EventDeps = {
   logger: Logger;
 };
 
+type CreateEventOut = z.output<typeof CreateEventBody>;
+export type CreateEvent = Omit<CreateEventOut, 'status' | 'test'> & Partial<Pick<CreateEventOut, 'status' | 'test'>>;
+
 export class EventService {
   constructor(private readonly d: EventDeps) {}
 
   /** Writes the event and its seats to PostgreSQL, then loads its inventory into Redis. */
-  async create(body: z.output<typeof CreateEventBody>): Promise<BoxEvent> {
+  async create(body: CreateEvent): Promise<BoxEvent> {
     const event: BoxEvent = {
       id: randomUUID(),
       name: body.name,
@@ -34,6 +37,8 @@ export class EventService {
       holdSeconds: body.holdSeconds,
       maxSeatsPerUser: body.maxSeatsPerUser,
       queue: body.queue ?? { enabled: false, admitPerSecond: 500, passSeconds: 900 },
+      status: body.status ?? 'on_sale',
+      test: body.test ?? false,
       zones: body.zones.map((z) =>
         z.kind === 'ga'
           ? { code: z.code, name: z.name, priceCents: z.priceCents, kind: 'ga', capacity: z.capacity }
@@ -64,8 +69,15 @@ export class EventService {
     return event;
   }
 
-  list(onSaleOnly: boolean, limit = 100) {
-    return listEvents(this.d.sql, { onSaleOnly, limit });
+  /** A page of events (buyers: listed ones only); the cursor is opaque to clients. */
+  async list(opts: { all?: boolean; limit?: number; cursor?: string; q?: string } = {}) {
+    const page = await listEvents(this.d.sql, {
+      all: opts.all ?? false,
+      limit: opts.limit ?? 20,
+      cursor: opts.cursor ? decodeCursor(opts.cursor) : undefined,
+      q: opts.q || undefined,
+    });
+    return { events: page.events, nextCursor: page.next ? encodeCursor(page.next) : null };
   }
 
   async availability(id: string) {
@@ -94,3 +106,19 @@ export class EventService {
     this.d.catalog.invalidate(id);
   }
 }
+
+const encodeCursor = (c: ListCursor) => Buffer.from(JSON.stringify([c.openAt, c.id])).toString('base64url');
+
+function decodeCursor(s: string): ListCursor {
+  try {
+    const [openAt, id] = JSON.parse(Buffer.from(s, 'base64url').toString()) as unknown[];
+    if (typeof openAt === 'string' && !Number.isNaN(Date.parse(openAt)) && typeof id === 'string' && UUID.test(id)) {
+      return { openAt, id };
+    }
+  } catch {
+    // falls through to the 400 below
+  }
+  throw Errors.invalid('cursor is not one this server gave out', { field: 'cursor' });
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
-import { zoneSeatLabels, type BoxEvent } from '../events/model';
+import { statusOf, zoneSeatLabels, type BoxEvent } from '../events/model';
 import type { RedisClient } from '../redis/client';
 import { eventKeys, idemField } from '../redis/keys';
 import { AppError, Errors } from '../shared/errors';
@@ -190,6 +190,7 @@ export class InventoryLoader {
       open: event.salesOpenAt.getTime(),
       close: event.salesCloseAt.getTime(),
       max: event.maxSeatsPerUser,
+      state: statusOf(event),
     });
   }
 }

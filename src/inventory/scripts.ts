@@ -162,3 +162,13 @@ export async function growScript(
     if (r[0] !== 0) throw new Error(`grow script returned ${JSON.stringify(r)}`);
   }
 }
+
+/** lua/configure-1.lua: the edited window, limit and state, on a loaded event only. */
+export async function configureScript(
+  redis: RedisClient,
+  k: EventKeys,
+  a: { open: number; close: number; max: number; state: string },
+): Promise<'applied' | 'not-loaded'> {
+  const r = Number(await runScript(redis, 'configure', [k.meta], [a.open, a.close, a.max, a.state]));
+  return r === 1 ? 'applied' : 'not-loaded';
+}

@@ -61,7 +61,7 @@ export function webRoutes(app: OpenAPIHono<AuthEnv>, events: EventService, deps:
     return c.body(a.body, 200, { 'content-type': a.type, 'cache-control': 'no-cache' });
   });
 
-  app.get('/', async (c) => html(c, <HomePage env={env} events={await events.list(true)} />));
+  app.get('/', async (c) => html(c, <HomePage env={env} events={(await events.list({ limit: 20 })).events} />));
 
   app.get('/events/:id', async (c) => {
     const id = c.req.param('id');
