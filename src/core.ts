@@ -3,6 +3,7 @@ import { createAuthenticator, type Authenticator } from './auth/authenticator';
 import type { Config } from './config/config';
 import { createSql, type Sql } from './db/client';
 import { EventCatalog } from './events/catalog';
+import { EventAdmin } from './events/admin';
 import { EventService } from './events/service';
 import { ExportService } from './exports/service';
 import { InventoryFollower } from './inventory/follow';
@@ -32,6 +33,7 @@ export type Core<M extends CoreMetrics = ApiMetrics> = {
   loader: InventoryLoader;
   events: EventService;
   queue: QueueService;
+  eventAdmin: EventAdmin;
   reservations: ReservationService;
   exports: ExportService;
   stats: StatsService;
@@ -108,6 +110,7 @@ export function createCore<M extends CoreMetrics = ApiMetrics>(
     onBatch: (size) => metrics.holds?.batch.observe(size),
     onRefused: tightenFromPostgres({ redis, prefix }),
   });
+  const eventAdmin = new EventAdmin({ ...transitions, redis, prefix, catalog, loader, logger, settleMs: config.rebuild.quiesceMs });
   const reservations = new ReservationService({
     ...transitions,
     redis, prefix, catalog, loader, writer, logger,
@@ -119,7 +122,7 @@ export function createCore<M extends CoreMetrics = ApiMetrics>(
     breakers,
   });
   return {
-    config, metrics, logger, sql, auth: createAuthenticator(config.auth), redis, catalog, loader, events, queue, reservations,
+    config, metrics, logger, sql, auth: createAuthenticator(config.auth), redis, catalog, loader, events, queue, eventAdmin, reservations,
     exports: new ExportService({ sql, events }),
     stats: new StatsService({ sql, events, queue }),
     transitions,

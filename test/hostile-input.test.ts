@@ -72,7 +72,7 @@ describe('reservation bodies', () => {
     ['string quantity', { zone: 'FLOOR', quantity: '2' }, 400, 'INVALID_REQUEST'],
     ['client-supplied price', { zone: 'FLOOR', quantity: 1, totalCents: 1 }, 400, 'INVALID_REQUEST'],
     ['unknown zone', { zone: 'VIP', quantity: 1 }, 400, 'INVALID_REQUEST'],
-    ['seated zone by quantity', { zone: 'A', quantity: 1 }, 400, 'INVALID_REQUEST'],
+    ['best available beyond the limit', { zone: 'A', quantity: 7 }, 429, 'LIMIT_EXCEEDED'],
     ['seat outside the zone', { seats: ['A-11-1'] }, 400, 'INVALID_REQUEST'],
     ['seat in unknown zone', { seats: ['Z-1-1'] }, 400, 'INVALID_REQUEST'],
     ['SQL injection seat', { seats: ["A-1-1'; drop table reservations;--"] }, 400, 'INVALID_REQUEST'],

@@ -1,4 +1,4 @@
-import type { Sql } from '../db/client';
+import type { Sql, Tx } from '../db/client';
 import { dbQuery } from '../db/observe';
 import { statusOf, zoneSeatLabels, type BoxEvent, type EventStatus, type Zone } from './model';
 
@@ -69,7 +69,7 @@ async function insertEventTx(sql: Sql, e: BoxEvent): Promise<void> {
 }
 
 /** Seats of rows fromRow..toRow of a seated zone, in chunks (a zone growing at its back). */
-export async function insertRows(tx: Sql, eventId: string, zone: Zone, fromRow: number): Promise<void> {
+export async function insertRows(tx: Tx, eventId: string, zone: Zone, fromRow: number): Promise<void> {
   const grown = { ...zone };
   let chunk: string[] = [];
   const flush = async () => {
@@ -85,7 +85,7 @@ export async function insertRows(tx: Sql, eventId: string, zone: Zone, fromRow: 
 }
 
 /** The event under a row lock, so edits of one event apply one after another. */
-export async function lockEvent(tx: Sql, id: string): Promise<BoxEvent | null> {
+export async function lockEvent(tx: Tx, id: string): Promise<BoxEvent | null> {
   const [row] = await tx<EventRow[]>`select * from events where id = ${id} for update`;
   if (!row) return null;
   const zones = await tx<ZoneRow[]>`select * from zones where event_id = ${id} order by position`;
@@ -93,7 +93,7 @@ export async function lockEvent(tx: Sql, id: string): Promise<BoxEvent | null> {
 }
 
 /** Writes an edited event's settings and zones (sizes only ever grow; see EventAdmin). */
-export async function updateEvent(tx: Sql, e: BoxEvent): Promise<void> {
+export async function updateEvent(tx: Tx, e: BoxEvent): Promise<void> {
   await tx`
     update events set name = ${e.name}, starts_at = ${e.startsAt}, sales_open_at = ${e.salesOpenAt},
       sales_close_at = ${e.salesCloseAt}, hold_seconds = ${e.holdSeconds},
@@ -106,7 +106,11 @@ export async function updateEvent(tx: Sql, e: BoxEvent): Promise<void> {
       update zones set name = ${z.name}, price_cents = ${z.priceCents}, capacity = ${z.capacity},
         rows = ${z.rows ?? null}
       where event_id = ${e.id} and code = ${z.code}`;
+    // PostgreSQL's own limit guard (zone_usage) follows the grown capacity.
+    await tx`update zone_usage set capacity = ${z.capacity} where event_id = ${e.id} and zone_code = ${z.code}`;
   }
+  // And the per-user limit; a user already above a lowered limit keeps what they have.
+  await tx`update user_usage set max_seats = greatest(${e.maxSeatsPerUser}::int, used) where event_id = ${e.id}`;
 }
 
 export type ListCursor = { openAt: string; id: string };

@@ -7,7 +7,8 @@ import type { SeatEntry } from '../inventory/availability';
 import { jsonArrayEncoder } from '../streaming/encoders';
 import { gzipWhenAccepted, streamResponse } from '../streaming/response';
 import { eventJson } from './model';
-import { AvailabilitySchema, CreateEventBody, EventPageSchema, EventSchema, ListEventsQuery, SeatMapSchema } from './schemas';
+import type { EventAdmin } from './admin';
+import { AvailabilitySchema, CreateEventBody, EventPageSchema, EventSchema, ListEventsQuery, PatchEventBody, SeatMapSchema } from './schemas';
 import type { EventService } from './service';
 
 /** Zones with more seats than this get their seat map streamed rather than built in memory. */
@@ -15,7 +16,7 @@ export const SEAT_MAP_STREAM_ABOVE = 5_000;
 
 export type EventRouteDeps = { auth: AuthMiddleware; logger: Logger; chunkBytes: number; streamAbove?: number };
 
-export function eventRoutes(app: OpenAPIHono<AuthEnv>, events: EventService, deps: EventRouteDeps): void {
+export function eventRoutes(app: OpenAPIHono<AuthEnv>, events: EventService, admin: EventAdmin, deps: EventRouteDeps): void {
   const { auth, chunkBytes, logger: streamLogger } = deps;
   const streamAbove = deps.streamAbove ?? SEAT_MAP_STREAM_ABOVE;
   const seatMapEncoder = jsonArrayEncoder<SeatEntry>();
@@ -32,6 +33,28 @@ export function eventRoutes(app: OpenAPIHono<AuthEnv>, events: EventService, dep
       responses: { 201: json(EventSchema, 'created'), ...errorResponses(400, 401, 403, 413) },
     }),
     async (c) => c.json(eventJson(await events.create(c.req.valid('json'))), 201),
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'patch',
+      path: '/v1/admin/events/{id}',
+      tags: ['admin'],
+      summary: 'Edit an event, or move it through its lifecycle',
+      description:
+        'Every field optional. Capacity only grows (GA `capacity`, seated `rows`); `priceCents` only before sales open; ' +
+        'held and sold stay exactly as they are. `status`: draft → on_sale → closed (→ on_sale again), or cancelled from any: ' +
+        'cancelling cancels every live reservation, each with a booking.cancelled message. ' +
+        'The live waiting-room rate is changed with PATCH /v1/admin/events/{id}/queue.',
+      security: [{ bearer: [] }],
+      middleware: [auth, requireAdmin] as const,
+      request: {
+        params: IdParam,
+        body: { content: { 'application/json': { schema: PatchEventBody } }, required: true },
+      },
+      responses: { 200: json(EventSchema, 'the edited event'), ...errorResponses(400, 401, 403, 404, 409, 503) },
+    }),
+    async (c) => c.json(eventJson(await admin.patch(c.req.valid('param').id, c.req.valid('json'))), 200),
   );
 
   app.openapi(

@@ -5,9 +5,14 @@ import { salesWindow } from './request';
 
 /**
  * What a reserve-script outcome means for the caller: go on (held), replay an earlier
- * reservation, or the error to answer. `not-loaded` is the loader's to answer.
+ * reservation, or the error to answer. `not-loaded` and `drift` (the seat index disagrees
+ * with the seats) are the loader's to answer.
  */
-export type Decision = { kind: 'held' } | { kind: 'replay'; reservationId: string } | { kind: 'not-loaded' };
+export type Decision =
+  | { kind: 'held'; seats: string[] }
+  | { kind: 'replay'; reservationId: string }
+  | { kind: 'not-loaded' }
+  | { kind: 'drift' };
 
 export function decide(outcome: ReserveOutcome, event: BoxEvent, zone: Zone, quantity: number): Decision {
   switch (outcome.kind) {
@@ -18,7 +23,11 @@ export function decide(outcome: ReserveOutcome, event: BoxEvent, zone: Zone, qua
     case 'idempotency-mismatch':
       throw Errors.idempotencyKeyReused();
     case 'sales-closed':
-      throw Errors.salesClosed(salesWindow(event));
+      throw Errors.salesClosed({ ...salesWindow(event), ...(outcome.state ? { status: outcome.state } : {}) });
+    case 'no-block':
+      throw Errors.seatsUnavailable([], { zone: zone.code, quantity, largestBlock: outcome.largestBlock });
+    case 'index-drift':
+      return { kind: 'drift' };
     case 'limit':
       throw Errors.limitExceeded(event.maxSeatsPerUser, outcome.current, quantity);
     case 'seats-taken':

@@ -1,4 +1,4 @@
-import type { Db } from '../db/client';
+import type { Db, Tx } from '../db/client';
 import type { FlushResult } from '../db/group-commit';
 import { dbQuery } from '../db/observe';
 import type { InventorySnapshot } from '../inventory/records';
@@ -240,3 +240,25 @@ export async function liveUsage(sql: Db, hold: Pick<NewHold, 'eventId' | 'zone' 
 }
 
 export type LiveUsage = Awaited<ReturnType<typeof liveUsage>>;
+
+/**
+ * Cancels up to `limit` live (held or confirmed) reservations of an event, for the event's
+ * cancellation; the caller enqueues their messages in the same transaction. A confirmed one
+ * keeps its confirmedAt, which tells the caller it was paid for.
+ */
+export async function cancelLiveOfEvent(tx: Tx, eventId: string, limit: number): Promise<Reservation[]> {
+  const rows = await dbQuery(tx, 'cancel_event_live', { 'boxoffice.event_id': eventId }, () => tx<Row[]>`
+    with live as (
+      select id from reservations
+      where event_id = ${eventId} and status in ('held', 'confirmed')
+      limit ${limit}
+      for update
+    )
+    update reservations r set status = 'cancelled', cancelled_at = now()
+    from live where r.id = live.id
+    returning r.*, ${SEATS(tx)}`);
+  if (rows.length) {
+    await tx`update reservation_seats set live = false where reservation_id = any(${rows.map((r) => r.id)}::uuid[])`;
+  }
+  return rows.map(toReservation);
+}

@@ -6,16 +6,17 @@ export type HoldRequest =
   | { seats: string[]; zone?: undefined; quantity?: undefined }
   | { seats?: undefined; zone: string; quantity: number };
 
-export type ResolvedHold = { zone: Zone; seats: string[]; quantity: number; requestHash: string };
+/** `best`: a quantity on a seated zone, whose seats the hold script chooses (best available). */
+export type ResolvedHold = { zone: Zone; seats: string[]; quantity: number; requestHash: string; best: boolean };
 
-/** Maps the body to one zone plus seats (seated) or a quantity (GA); unknown names are 400. */
+/** Maps the body to one zone plus seats, a quantity (GA) or best available (seated); unknown names are 400. */
 export function resolveRequest(event: BoxEvent, body: HoldRequest): ResolvedHold {
   const { zone, seats, quantity } = body.seats ? bySeats(event, body.seats) : byZone(event, body.zone!, body.quantity!);
   // Identifies the request for idempotency: the same key with another body is refused.
   const requestHash = createHash('sha256')
     .update(JSON.stringify([event.id, zone.code, quantity, [...seats].sort()]))
     .digest('base64url');
-  return { zone, seats, quantity, requestHash };
+  return { zone, seats, quantity, requestHash, best: !body.seats && zone.kind === 'seated' };
 }
 
 function bySeats(event: BoxEvent, seats: string[]) {
@@ -33,7 +34,6 @@ function bySeats(event: BoxEvent, seats: string[]) {
 function byZone(event: BoxEvent, code: string, quantity: number) {
   const zone = event.zones.find((z) => z.code === code);
   if (!zone) throw Errors.invalid(`unknown zone ${code}`, { field: 'zone' });
-  if (zone.kind !== 'ga') throw Errors.invalid(`zone ${zone.code} is seated: name the seats`, { field: 'zone' });
   return { zone, seats: [] as string[], quantity };
 }
 

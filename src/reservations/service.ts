@@ -48,7 +48,7 @@ const bookingCode = () => [...randomBytes(10)].map((b) => BOOKING_ALPHABET[b & 3
 
 /**
  * Hold, confirm and cancel. A hold reads in order: admission (sales window, pass, limit,
- * with the replay fallback), the Redis decision (lua/reserve-6.lua, then `decide`), and the
+ * with the replay fallback), the Redis decision (lua/reserve-8.lua, then `decide`), and the
  * durable write (HoldWriter). After a hold, PostgreSQL decides everything (`transition`).
  */
 export class ReservationService {
@@ -82,6 +82,13 @@ export class ReservationService {
     }
     if (decision.kind === 'replay') return { reservation: await this.awaitReplay(decision.reservationId, a.userId), replayed: true };
     if (decision.kind === 'not-loaded') throw this.d.loader.restoring(event);
+    if (decision.kind === 'drift') {
+      this.d.logger.warn({ eventId: event.id, zone: hold.zone }, 'redis seat index drift: rebuilding from postgres');
+      void this.d.loader.rebuildNow(event.id).catch((err) => this.d.logger.error({ err, eventId: event.id }, 'inventory rebuild failed'));
+      throw Errors.unavailable('event inventory is being restored, retry shortly', 2);
+    }
+    // Best available: the script chose the seats.
+    hold.seats = decision.seats;
     return this.guard('postgres', () => this.d.writer.write(hold, undo));
   }
 
@@ -129,6 +136,7 @@ export class ReservationService {
       zone: hold.zone,
       quantity: hold.quantity,
       seats: hold.seats,
+      best: req.best,
     }));
     this.d.onHoldOutcome?.(outcome.kind);
     return outcome;

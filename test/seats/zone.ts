@@ -1,14 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import pino from 'pino';
-import postgres from 'postgres';
-import type { Sql } from '../../src/db/client';
 import type { BoxEvent, Zone } from '../../src/events/model';
 import { InventoryLoader } from '../../src/inventory/loader';
 import { buildIndex } from '../../src/inventory/seat-index';
 import { releaseScript, reserveScript, sellScript } from '../../src/inventory/scripts';
 import { createRedis, type RedisClient } from '../../src/redis/client';
 import { eventKeys, type EventKeys } from '../../src/redis/keys';
-import { TEST_DATABASE_URL, TEST_REDIS_URL } from '../env';
+import { TEST_REDIS_URL } from '../env';
 
 /**
  * Drives the seat scripts directly on the real Redis, under a random key prefix: an event is
@@ -17,8 +15,7 @@ import { TEST_DATABASE_URL, TEST_REDIS_URL } from '../env';
 export async function seatBench(opts: { maxPerUser?: number } = {}) {
   const redis: RedisClient = createRedis({ url: TEST_REDIS_URL, commandTimeoutMs: 30_000, connectTimeoutMs: 5_000 } as never);
   const prefix = `ts${randomUUID().slice(0, 8)}`;
-  const sql = postgres(TEST_DATABASE_URL, { max: 1 }) as unknown as Sql;
-  const loader = new InventoryLoader({ sql, redis, prefix, lockMs: 5_000, quiesceMs: 0, logger: pino({ level: 'silent' }) });
+  const loader = new InventoryLoader({ redis, prefix, snapshot: async () => ({ live: [], idempotency: [] }), findEvent: async () => null, lockMs: 5_000, quiesceMs: 0, logger: pino({ level: 'silent' }) });
 
   async function load(zones: Zone[]) {
     const event: BoxEvent = {
@@ -88,7 +85,7 @@ export async function seatBench(opts: { maxPerUser?: number } = {}) {
     async close() {
       const keys = await redis.keys(`${prefix}:*`);
       for (let i = 0; i < keys.length; i += 500) await redis.del(...keys.slice(i, i + 500));
-      await Promise.allSettled([redis.quit(), sql.end({ timeout: 1 })]);
+      await redis.quit();
     },
   };
 }
