@@ -84,9 +84,12 @@ export async function insertRows(tx: Tx, eventId: string, zone: Zone, fromRow: n
   if (chunk.length) await flush();
 }
 
-/** The event under a row lock, so edits of one event apply one after another. */
+/**
+ * The event under a row lock, so edits of one event apply one after another. NO KEY UPDATE:
+ * holds being written (their foreign key takes KEY SHARE on the event) never wait for an edit.
+ */
 export async function lockEvent(tx: Tx, id: string): Promise<BoxEvent | null> {
-  const [row] = await tx<EventRow[]>`select * from events where id = ${id} for update`;
+  const [row] = await tx<EventRow[]>`select * from events where id = ${id} for no key update`;
   if (!row) return null;
   const zones = await tx<ZoneRow[]>`select * from zones where event_id = ${id} order by position`;
   return toEvent(row, zones);
