@@ -18,6 +18,8 @@ import { OrganiserPage } from './pages/organiser';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const PAGE_PATHS = ['/', '/events/*', '/me', '/organiser', '/static/*'];
+/** Events per page of the home page. */
+const HOME_PAGE_SIZE = 12;
 
 export type WebRouteDeps = {
   /** The development sign-in (POST /v1/dev/token) exists. */
@@ -61,7 +63,12 @@ export function webRoutes(app: OpenAPIHono<AuthEnv>, events: EventService, deps:
     return c.body(a.body, 200, { 'content-type': a.type, 'cache-control': 'no-cache' });
   });
 
-  app.get('/', async (c) => html(c, <HomePage env={env} events={(await events.list({ limit: 20 })).events} />));
+  app.get('/', async (c) => {
+    const q = c.req.query('q')?.trim().slice(0, 100) || undefined;
+    const cursor = c.req.query('cursor') || undefined;
+    const page = await events.list({ limit: HOME_PAGE_SIZE, q, cursor });
+    return html(c, <HomePage env={env} events={page.events} nextCursor={page.nextCursor} q={q} paged={!!cursor} />);
+  });
 
   app.get('/events/:id', async (c) => {
     const id = c.req.param('id');

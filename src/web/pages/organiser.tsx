@@ -86,7 +86,69 @@ const QueueControls: FC = () => (
   </section>
 );
 
-/** Live figures of one event, and its waiting-room controls. */
+/** Open, close or cancel the sale. */
+const Lifecycle: FC = () => (
+  <section aria-labelledby="life-h" id="lifecycle">
+    <h3 id="life-h">Sale</h3>
+    <p id="status-line" aria-live="polite"></p>
+    <div class="row-form">
+      <button type="button" id="open-sales" hidden>
+        Open sales
+      </button>
+      <button type="button" id="close-sales" hidden>
+        Close sales
+      </button>
+      <button type="button" id="cancel-event" class="danger" hidden>
+        Cancel event
+      </button>
+    </div>
+  </section>
+);
+
+/** Edit the event: filled from the event, sends only what changed. */
+const EditEvent: FC = () => (
+  <section aria-labelledby="edit-h">
+    <h3 id="edit-h">Edit event</h3>
+    <form id="edit" class="create" novalidate>
+      <label>
+        Event name
+        <input name="name" required maxlength={200} />
+      </label>
+      <div class="grid2">
+        <label>
+          Starts at
+          <input name="startsAt" type="datetime-local" required />
+        </label>
+        <label>
+          Sales open
+          <input name="salesOpenAt" type="datetime-local" required />
+        </label>
+        <label>
+          Sales close
+          <input name="salesCloseAt" type="datetime-local" required />
+        </label>
+        <label>
+          Hold time (seconds)
+          <input name="holdSeconds" type="number" min={10} max={86400} required />
+        </label>
+        <label>
+          Max tickets per person
+          <input name="maxSeatsPerUser" type="number" min={1} max={100} required />
+        </label>
+      </div>
+      <fieldset>
+        <legend>Zones</legend>
+        <p class="muted">Capacity and rows can only grow; prices change only until sales open.</p>
+        <div id="zones-patch"></div>
+      </fieldset>
+      <button type="submit" class="primary">
+        Save changes
+      </button>
+    </form>
+  </section>
+);
+
+/** Live figures of one event, its sale, its settings and its waiting-room controls. */
 const Dashboard: FC = () => (
   <section id="dashboard" aria-labelledby="dash-h" hidden>
     <h2 id="dash-h">
@@ -96,7 +158,9 @@ const Dashboard: FC = () => (
     <Kpis />
     <RatesChart />
     <ZoneStats />
+    <Lifecycle />
     <QueueControls />
+    <EditEvent />
   </section>
 );
 
@@ -104,7 +168,7 @@ const Dashboard: FC = () => (
 const CreateEvent: FC = () => (
   <section aria-labelledby="create-h">
     <h2 id="create-h">Create an event</h2>
-    <form id="create" class="create">
+    <form id="create" class="create" novalidate>
       <label>
         Event name
         <input name="name" required maxlength={200} />
@@ -154,6 +218,9 @@ const CreateEvent: FC = () => (
           Add zone
         </button>
       </fieldset>
+      <label class="choice">
+        <input name="draft" type="checkbox" /> Save as a draft (not listed, no sales until you open it)
+      </label>
       <button type="submit" class="primary">
         Create event
       </button>

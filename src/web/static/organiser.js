@@ -1,6 +1,6 @@
-// Organiser: create an event, then watch it sell (numbers and a live chart) and steer the
-// waiting room (pause, resume, admission rate).
-import { api, describeError, el, getAuth, initPage, showMessage } from './common.js';
+// Organiser: create an event, then watch it sell (numbers and a live chart), open, close or
+// cancel its sale, edit it, and steer the waiting room (pause, resume, admission rate).
+import { api, ApiError, describeError, el, getAuth, initPage, showMessage } from './common.js';
 
 initPage();
 
@@ -37,8 +37,9 @@ function gate() {
 
 async function loadEvents(selectId) {
   try {
-    const { events } = await api('GET', '/v1/events', { auth: false });
-    $('pick-event').replaceChildren(...events.map((e) => el('option', { value: e.id, text: e.name })));
+    // Every event of the organiser's, drafts included; the newest hundred sales.
+    const { events } = await api('GET', '/v1/admin/events?limit=100');
+    $('pick-event').replaceChildren(...events.map((e) => el('option', { value: e.id, text: e.status === 'on_sale' ? e.name : `${e.name} (${STATUS[e.status]})` })));
     const want = selectId ?? dash.event?.id;
     if (want) pickOption(want, events.find((e) => e.id === want)?.name ?? dash.event?.name ?? want);
   } catch (e) {
@@ -58,6 +59,78 @@ $('pick').addEventListener('submit', (e) => {
   const id = $('pick-event').value;
   if (id) openDashboard(id);
 });
+
+// ---------- form errors ----------
+
+/** The API's field names in the words of the form. */
+const FIELD_WORDS = {
+  name: 'Event name',
+  startsAt: 'Starts at',
+  salesOpenAt: 'Sales open',
+  salesCloseAt: 'Sales close',
+  holdSeconds: 'Hold time',
+  maxSeatsPerUser: 'Max tickets per person',
+  admitPerSecond: 'Admit per second',
+  passSeconds: 'Pass valid for',
+  code: 'Zone code',
+  priceCents: 'Price',
+  capacity: 'Capacity',
+  rows: 'Rows',
+  seatsPerRow: 'Seats per row',
+};
+const STATUS = { draft: 'draft', on_sale: 'on sale', closed: 'sales closed', cancelled: 'cancelled' };
+
+/** Words for a server message: API field names become the form's labels. */
+const inWords = (text) =>
+  String(text).replace(/\b(salesOpenAt|salesCloseAt|startsAt|holdSeconds|maxSeatsPerUser|priceCents|seatsPerRow)\b/g, (f) => FIELD_WORDS[f].toLowerCase());
+
+function clearFieldErrors(form) {
+  for (const i of form.querySelectorAll('[aria-invalid="true"]')) {
+    i.removeAttribute('aria-invalid');
+    i.removeAttribute('aria-describedby');
+  }
+  for (const p of form.querySelectorAll('.field-error')) p.remove();
+}
+
+/**
+ * Marks the inputs a 400/409 names (details.issues[].field or details.field, e.g.
+ * "salesOpenAt" or "zones.1.capacity") with the reason beside each, focuses the first, and
+ * returns a summary in the form's words. `find(field)` maps an API field to its input.
+ */
+function showFieldErrors(form, err, find) {
+  clearFieldErrors(form);
+  if (!(err instanceof ApiError)) return describeError(err);
+  const d = err.details || {};
+  const issues = Array.isArray(d.issues) ? d.issues : d.field ? [{ field: d.field, message: err.message }] : [];
+  const marked = [];
+  for (const issue of issues) {
+    const input = find(issue.field);
+    const last = String(issue.field).split('.').pop();
+    const label = FIELD_WORDS[last] ?? last;
+    const text = `${label}: ${inWords(issue.message)}`;
+    if (!input) {
+      marked.push(text);
+      continue;
+    }
+    const id = `${input.name || 'field'}-${marked.length}-err`;
+    input.setAttribute('aria-invalid', 'true');
+    input.setAttribute('aria-describedby', id);
+    input.closest('label')?.after(el('p', { class: 'field-error', id, text: inWords(issue.message) }));
+    marked.push(text);
+  }
+  form.querySelector('[aria-invalid="true"]')?.focus();
+  return marked.length ? `Please check: ${marked.join('; ')}.` : inWords(describeError(err));
+}
+
+/** zones.N.field -> the Nth zone block's input, other fields -> the form's own input. */
+const fieldFinder = (form, zoneBlocks, zoneInputName = (f) => f) => (field) => {
+  const parts = String(field).split('.');
+  if (parts[0] === 'zones' && parts.length === 3) {
+    return zoneBlocks()[Number(parts[1])]?.querySelector(`[name="${zoneInputName(parts[2])}"]`) ?? null;
+  }
+  if (parts[0] === 'queue' && parts[1]) return form.elements[parts[1]] ?? null;
+  return form.elements[parts[0]] ?? null;
+};
 
 // ---------- create ----------
 
@@ -143,7 +216,9 @@ $('create').addEventListener('submit', async (e) => {
       ? { enabled: true, admitPerSecond: num('admitPerSecond'), passSeconds: num('passSeconds') }
       : { enabled: false },
     zones,
+    ...(f.elements.draft.checked ? { status: 'draft' } : {}),
   };
+  clearFieldErrors(f);
   try {
     const ev = await api('POST', '/v1/admin/events', { body });
     showMessage(`Created “${ev.name}”. It is on the dashboard above.`, 'info');
@@ -152,7 +227,8 @@ $('create').addEventListener('submit', async (e) => {
     await loadEvents(ev.id);
     openDashboard(ev.id);
   } catch (err) {
-    showMessage(describeError(err));
+    const zoneName = (n) => ({ name: 'zname', priceCents: 'price' })[n] ?? n;
+    showMessage(showFieldErrors(f, err, fieldFinder(f, () => [...zonesEdit.querySelectorAll('.zone-edit')], zoneName)));
   }
 });
 
@@ -173,6 +249,8 @@ async function openDashboard(id) {
   $('dash-name').textContent = dash.event.name;
   $('dashboard').hidden = false;
   $('queue-controls').hidden = !dash.event.queue.enabled;
+  renderLifecycle();
+  fillEditForm();
   $('chart-legend').replaceChildren(...SERIES.map((s) => el('li', {}, el('span', { class: `swatch ${s.cls}` }), ` ${s.name}`)));
   await poll();
   dash.timer = setInterval(poll, POLL_MS);
@@ -305,6 +383,109 @@ async function patchQueue(body) {
   }
 }
 
+// ---------- sale and edits ----------
+
+function renderLifecycle() {
+  const st = dash.event.status;
+  $('status-line').textContent = `Status: ${STATUS[st] ?? st}.` + (st === 'draft' ? ' Buyers cannot see it or buy yet.' : '');
+  $('open-sales').hidden = !(st === 'draft' || st === 'closed');
+  $('close-sales').hidden = st !== 'on_sale';
+  $('cancel-event').hidden = st === 'cancelled';
+  for (const b of $('edit').querySelectorAll('input, button')) b.disabled = st === 'cancelled';
+}
+
+async function setStatus(status, done) {
+  try {
+    dash.event = await api('PATCH', `/v1/admin/events/${dash.event.id}`, { body: { status } });
+    renderLifecycle();
+    showMessage(done, 'info');
+    loadEvents(dash.event.id);
+  } catch (e) {
+    showMessage(describeError(e));
+  }
+}
+
+$('open-sales').addEventListener('click', () => setStatus('on_sale', 'Sales are open.'));
+$('close-sales').addEventListener('click', () => setStatus('closed', 'Sales are closed. Existing holds can still be confirmed.'));
+$('cancel-event').addEventListener('click', () => {
+  if (!confirm(`Cancel “${dash.event.name}”? Every hold and booking is cancelled. This cannot be undone.`)) return;
+  setStatus('cancelled', 'The event is cancelled; its holds and bookings are cancelled.');
+});
+
+function fillEditForm() {
+  const f = $('edit');
+  const e = dash.event;
+  clearFieldErrors(f);
+  f.elements.name.value = e.name;
+  f.elements.startsAt.value = localInput(new Date(e.startsAt));
+  f.elements.salesOpenAt.value = localInput(new Date(e.salesOpenAt));
+  f.elements.salesCloseAt.value = localInput(new Date(e.salesCloseAt));
+  f.elements.holdSeconds.value = String(e.holdSeconds);
+  f.elements.maxSeatsPerUser.value = String(e.maxSeatsPerUser);
+  const label = (text, input) => el('label', {}, text, input);
+  $('zones-patch').replaceChildren(
+    ...e.zones.map((z) =>
+      el(
+        'fieldset',
+        { class: 'zone-patch', 'data-zone': z.code },
+        el('legend', { text: `Zone ${z.code}` }),
+        el(
+          'div',
+          { class: 'grid2' },
+          label('Zone name', el('input', { name: 'name', required: true, maxlength: 200, value: z.name })),
+          label('Price (€)', el('input', { name: 'priceCents', type: 'number', min: 0, step: '0.01', value: (z.priceCents / 100).toFixed(2) })),
+          z.kind === 'seated'
+            ? label(`Rows (${z.seatsPerRow} seats each)`, el('input', { name: 'rows', type: 'number', min: z.rows, max: 5000, value: z.rows }))
+            : label('Capacity', el('input', { name: 'capacity', type: 'number', min: z.capacity, max: 250000, value: z.capacity })),
+        ),
+      ),
+    ),
+  );
+}
+
+$('edit').addEventListener('submit', async (ev) => {
+  ev.preventDefault();
+  const f = ev.target;
+  const e = dash.event;
+  const iso = (n) => new Date(f.elements[n].value).toISOString();
+  const body = {};
+  if (f.elements.name.value !== e.name) body.name = f.elements.name.value;
+  for (const n of ['startsAt', 'salesOpenAt', 'salesCloseAt']) {
+    if (f.elements[n].value && localInput(new Date(e[n])) !== f.elements[n].value) body[n] = iso(n);
+  }
+  for (const n of ['holdSeconds', 'maxSeatsPerUser']) if (Number(f.elements[n].value) !== e[n]) body[n] = Number(f.elements[n].value);
+  const zones = [];
+  for (const block of $('zones-patch').querySelectorAll('.zone-patch')) {
+    const z = e.zones.find((x) => x.code === block.dataset.zone);
+    const v = (n) => block.querySelector(`[name="${n}"]`)?.value;
+    const change = { code: z.code };
+    if (v('name') !== z.name) change.name = v('name');
+    const price = Math.round(Number(v('priceCents')) * 100);
+    if (price !== z.priceCents) change.priceCents = price;
+    if (z.kind === 'seated' && Number(v('rows')) !== z.rows) change.rows = Number(v('rows'));
+    if (z.kind === 'ga' && Number(v('capacity')) !== z.capacity) change.capacity = Number(v('capacity'));
+    if (Object.keys(change).length > 1) zones.push(change);
+  }
+  // Zone errors name zones.N of what was sent: map N back to its block.
+  const sent = zones.map((z) => z.code);
+  if (zones.length) body.zones = zones;
+  if (!Object.keys(body).length) {
+    showMessage('Nothing to save: no field was changed.', 'info');
+    return;
+  }
+  clearFieldErrors(f);
+  try {
+    dash.event = await api('PATCH', `/v1/admin/events/${e.id}`, { body });
+    $('dash-name').textContent = dash.event.name;
+    fillEditForm();
+    showMessage('Changes saved.', 'info');
+    loadEvents(dash.event.id);
+  } catch (err) {
+    const blocks = () => sent.map((code) => $('zones-patch').querySelector(`.zone-patch[data-zone="${code}"]`));
+    showMessage(showFieldErrors(f, err, fieldFinder(f, blocks)));
+  }
+});
+
 function drawChart() {
   const svg = $('chart');
   const W = 600;
@@ -319,7 +500,7 @@ function drawChart() {
   const nodes = [];
   for (const g of [0, max / 2, max]) {
     nodes.push(svgEl('line', { x1: pad.l, x2: W - pad.r, y1: y(g), y2: y(g), class: 'grid' }));
-    nodes.push(svgEl('text', { x: pad.l - 6, y: y(g) + 4, class: 'axis', 'text-anchor': 'end' }, fmt(Math.round(g))));
+    nodes.push(svgEl('text', { x: pad.l - 6, y: y(g) + 4, class: 'axis', 'text-anchor': 'end' }, tick(g)));
   }
   nodes.push(svgEl('text', { x: W - pad.r, y: H - 4, class: 'axis', 'text-anchor': 'end' }, 'now'));
   nodes.push(svgEl('text', { x: pad.l, y: H - 4, class: 'axis' }, span >= HISTORY ? '−2 min' : `−${span} s`));
@@ -337,6 +518,9 @@ function drawChart() {
     `Rates per second, most recent on the right. Latest: ${SERIES.map((s) => `${s.name} ${last[s.key] === null || last[s.key] === undefined ? 'unknown' : perSecond(last[s.key])}`).join(', ')}.`,
   );
 }
+
+/** An axis label: whole numbers as they are, a half step (max 1 -> 0.5) with its decimal. */
+const tick = (g) => (Number.isInteger(g) ? fmt(g) : g.toLocaleString(undefined, { maximumFractionDigits: 1 }));
 
 function niceMax(v) {
   const p = 10 ** Math.floor(Math.log10(v));
