@@ -107,6 +107,20 @@ const ChooseStep: FC<{ event: BoxEvent }> = ({ event }) => (
       <p class="muted" id="seat-help">
         Use Tab to reach the seat map, arrow keys to move, Enter or Space to pick a seat. The map refreshes live.
       </p>
+      <fieldset id="best-available" class="best">
+        <legend>Best available</legend>
+        <p class="muted">Or let us pick: the best seats side by side, front rows first.</p>
+        <div class="row-form">
+          <label>
+            Seats together
+            <input type="number" id="best-qty" min={1} max={event.maxSeatsPerUser} value={2} inputmode="numeric" />
+          </label>
+          <button type="button" id="best-hold">
+            Find the best seats
+          </button>
+        </div>
+        <p id="best-note" class="muted" aria-live="polite"></p>
+      </fieldset>
       <div id="seat-block-wrap" hidden>
         <label>
           Rows

@@ -46,9 +46,10 @@ const RatesChart: FC = () => (
 );
 
 const ZoneStats: FC = () => (
-  <div class="table-wrap">
+  // Focusable: on a phone the table scrolls sideways, and a keyboard must reach that too.
+  <div class="table-wrap" tabindex={0} role="region" aria-labelledby="zone-stats-cap">
     <table id="zone-stats">
-      <caption>Per zone</caption>
+      <caption id="zone-stats-cap">Per zone</caption>
       <thead>
         <tr>
           <th scope="col">Zone</th>
@@ -111,7 +112,7 @@ const EditEvent: FC = () => (
     <h3 id="edit-h">Edit event</h3>
     <form id="edit" class="create" novalidate>
       <label>
-        Event name
+        Name of the event
         <input name="name" required maxlength={200} />
       </label>
       <div class="grid2">

@@ -1,5 +1,6 @@
 // The buyer's journey on one event page: waiting room → seats or quantity → hold → confirm.
 import { api, describeError, el, formatDuration, getAuth, initPage, money, seatName, serverNow, showMessage, uuid } from './common.js';
+import { mountBestAvailable } from './best-available.js';
 
 initPage();
 
@@ -179,6 +180,21 @@ function zoneOf(code) {
   return state.event.zones.find((z) => z.code === code);
 }
 
+const best = mountBestAvailable({
+  eventId,
+  zone: () => (state.event && zoneOf(state.zone)?.kind === 'seated' ? zoneOf(state.zone) : null),
+  pass: () => state.pass?.pass ?? null,
+  maxPerUser: () => state.event?.maxSeatsPerUser ?? 1,
+  onHeld: (r) => showHold(r),
+  onPassLost: () => {
+    state.pass = null;
+    stopSeatRefresh();
+    show('step-start');
+    refreshStart();
+  },
+  refresh: () => refreshSeats(),
+});
+
 function selectZone(code) {
   const zone = zoneOf(code);
   if (state.zone !== code) {
@@ -198,6 +214,7 @@ function selectZone(code) {
     $('qty').max = String(state.event.maxSeatsPerUser);
   }
   updateSelection();
+  best.update();
 }
 
 function stopSeatRefresh() {

@@ -64,7 +64,7 @@ $('pick').addEventListener('submit', (e) => {
 
 /** The API's field names in the words of the form. */
 const FIELD_WORDS = {
-  name: 'Event name',
+  name: 'Name',
   startsAt: 'Starts at',
   salesOpenAt: 'Sales open',
   salesCloseAt: 'Sales close',
@@ -104,7 +104,8 @@ function showFieldErrors(form, err, find) {
   const issues = Array.isArray(d.issues) ? d.issues : d.field ? [{ field: d.field, message: err.message }] : [];
   const marked = [];
   for (const issue of issues) {
-    const input = find(issue.field);
+    let input = find(issue.field);
+    if (input && !(input instanceof Element)) input = input[0] ?? null;
     const last = String(issue.field).split('.').pop();
     const label = FIELD_WORDS[last] ?? last;
     const text = `${label}: ${inWords(issue.message)}`;
@@ -432,7 +433,7 @@ function fillEditForm() {
         el(
           'div',
           { class: 'grid2' },
-          label('Zone name', el('input', { name: 'name', required: true, maxlength: 200, value: z.name })),
+          label('Zone name', el('input', { name: 'zoneName', required: true, maxlength: 200, value: z.name })),
           label('Price (€)', el('input', { name: 'priceCents', type: 'number', min: 0, step: '0.01', value: (z.priceCents / 100).toFixed(2) })),
           z.kind === 'seated'
             ? label(`Rows (${z.seatsPerRow} seats each)`, el('input', { name: 'rows', type: 'number', min: z.rows, max: 5000, value: z.rows }))
@@ -459,7 +460,7 @@ $('edit').addEventListener('submit', async (ev) => {
     const z = e.zones.find((x) => x.code === block.dataset.zone);
     const v = (n) => block.querySelector(`[name="${n}"]`)?.value;
     const change = { code: z.code };
-    if (v('name') !== z.name) change.name = v('name');
+    if (v('zoneName') !== z.name) change.name = v('zoneName');
     const price = Math.round(Number(v('priceCents')) * 100);
     if (price !== z.priceCents) change.priceCents = price;
     if (z.kind === 'seated' && Number(v('rows')) !== z.rows) change.rows = Number(v('rows'));
@@ -482,7 +483,7 @@ $('edit').addEventListener('submit', async (ev) => {
     loadEvents(dash.event.id);
   } catch (err) {
     const blocks = () => sent.map((code) => $('zones-patch').querySelector(`.zone-patch[data-zone="${code}"]`));
-    showMessage(showFieldErrors(f, err, fieldFinder(f, blocks)));
+    showMessage(showFieldErrors(f, err, fieldFinder(f, blocks, (n) => (n === 'name' ? 'zoneName' : n))));
   }
 });
 
