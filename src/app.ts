@@ -110,7 +110,7 @@ export function createApp(d: AppDeps): BoxofficeApp {
   const { core } = d;
   const auth = requireAuth(core.auth);
   const chunkBytes = config.stream.chunkBytes;
-  eventRoutes(app, core.events, core.eventAdmin, { auth, logger, chunkBytes });
+  eventRoutes(app, core.events, { auth, logger, chunkBytes, admin: core.eventAdmin });
   reservationRoutes(app, core.reservations, { auth });
   queueRoutes(app, core.queue, { auth });
   exportRoutes(app, core.exports, { auth, logger, chunkBytes });

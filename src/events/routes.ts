@@ -14,10 +14,11 @@ import type { EventService } from './service';
 /** Zones with more seats than this get their seat map streamed rather than built in memory. */
 export const SEAT_MAP_STREAM_ABOVE = 5_000;
 
-export type EventRouteDeps = { auth: AuthMiddleware; logger: Logger; chunkBytes: number; streamAbove?: number };
+/** `admin`: edits and the lifecycle (PATCH), a service of their own beside the reads. */
+export type EventRouteDeps = { auth: AuthMiddleware; logger: Logger; chunkBytes: number; streamAbove?: number; admin: EventAdmin };
 
-export function eventRoutes(app: OpenAPIHono<AuthEnv>, events: EventService, admin: EventAdmin, deps: EventRouteDeps): void {
-  const { auth, chunkBytes, logger: streamLogger } = deps;
+export function eventRoutes(app: OpenAPIHono<AuthEnv>, events: EventService, deps: EventRouteDeps): void {
+  const { auth, chunkBytes, logger: streamLogger, admin } = deps;
   const streamAbove = deps.streamAbove ?? SEAT_MAP_STREAM_ABOVE;
   const seatMapEncoder = jsonArrayEncoder<SeatEntry>();
 
