@@ -73,3 +73,20 @@ it('2,000 concurrent best-available holds over 1,000 seats: adjacent blocks, no 
   expect(buildIndex(free, 20, 50).index.equals((await h.core.redis.getBuffer(k.zoneIndex('A')))!)).toBe(true);
   expect(free.toString().split('').filter((c) => c === '1').length).toBe(all.length);
 });
+
+it('a best-available hold replays by its Idempotency-Key: the same seats, held once', async () => {
+  const ev = await h.createEvent({ zones: [{ code: 'A', name: 'Stalls', priceCents: 100, kind: 'seated', rows: 2, seatsPerRow: 8 }] });
+  const token = await h.token(`replay-${randomUUID()}`);
+  const key = randomUUID();
+  const send = () => h.call('POST', `/v1/events/${ev.id}/reservations`, { token, body: { zone: 'A', quantity: 2 }, headers: { 'idempotency-key': key } });
+  const [a, b] = await Promise.all([send(), send()]);
+  const again = await send();
+  expect(a.status).toBe(201);
+  expect([200, 201]).toContain(b.status);
+  for (const r of [b, again]) expect({ id: r.body.id, seats: r.body.seats }).toEqual({ id: a.body.id, seats: a.body.seats });
+  const avail = (await h.call('GET', `/v1/events/${ev.id}/availability`)).body.zones[0];
+  expect(avail).toMatchObject({ held: 2, available: 14 });
+  // The same key with another body is refused.
+  const other = await h.call('POST', `/v1/events/${ev.id}/reservations`, { token, body: { zone: 'A', quantity: 3 }, headers: { 'idempotency-key': key } });
+  expect(other.status).toBe(422);
+});
