@@ -22,7 +22,7 @@ export function seatStatus(v: string): SeatStatus {
   return v === '' ? 'available' : v[0] === 's' ? 'sold' : 'held';
 }
 
-/** An idempotency record `reservationId|requestHash` (lua/reserve-6.lua writes the same). */
+/** An idempotency record `reservationId|requestHash` (lua/reserve-8.lua writes the same). */
 export const idemRecord = (reservationId: string, requestHash: string) => `${reservationId}|${requestHash}`;
 
 export function parseIdemRecord(v: string): { reservationId: string; requestHash: string } {

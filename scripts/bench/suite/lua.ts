@@ -1,15 +1,15 @@
-// Scenario 2: the Lua ceiling. lua/reserve-6.lua alone, through the application's own
+// Scenario 2: the Lua ceiling. lua/reserve-8.lua alone, through the application's own
 // ioredis client (auto-pipelining, EVALSHA via defineCommand, the reserveScript wrapper)
 // against redis-benchmark sending the same EVALSHA with the same keys; rounds interleaved.
 // Each call holds one GA seat for a new user and reservation (the success path); the zone's
 // capacity is raised in Redis so no run ever sells out.
 import { execFile } from 'node:child_process';
 import { createHash, randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { reserveScript } from '../../../src/inventory/scripts';
 import { createRedis } from '../../../src/redis/client';
 import { eventKeys, idemField } from '../../../src/redis/keys';
+import { readScripts } from '../../../src/redis/scripts';
 import { CpuMeter } from './cpu';
 import { createEvent, mdTable, progress, type ScenarioResult } from './common';
 import { ROOT, type BenchEnv, type Proc } from './stack';
@@ -24,10 +24,11 @@ export async function luaCeiling(be: BenchEnv, api: Proc, cpu: CpuMeter, o: { se
   });
   const k = eventKeys(be.config.redis.prefix, eventId);
   const redis = createRedis(be.config.redis);
-  const lua = readFileSync(`${ROOT}/lua/reserve-6.lua`, 'utf8');
+  // The script as the application loads it (shared includes spliced in).
+  const lua = readScripts().get('reserve')!.lua;
   const sha = createHash('sha1').update(lua).digest('hex');
   await redis.script('LOAD', lua);
-  const keys = [k.meta, k.holds, k.users, k.idem, k.zoneSeats('GA'), k.zoneCounts('GA')];
+  const keys = [k.meta, k.holds, k.users, k.idem, k.zoneSeats('GA'), k.zoneCounts('GA'), k.zoneFree('GA'), k.zoneIndex('GA')];
   const reset = () => redis.hset(k.zoneCounts('GA'), 'capacity', 1_000_000_000_000, 'held', 0);
   const url = new URL(be.config.redis.url);
   const db = url.pathname.slice(1) || '0';
@@ -67,7 +68,7 @@ export async function luaCeiling(be: BenchEnv, api: Proc, cpu: CpuMeter, o: { se
     await reset();
     const a = cpu.sample();
     const args = ['-h', url.hostname, '-p', url.port || '6379', '--dbnum', db, '-c', String(clients), '-P', String(pipeline), '-n', String(n), '-r', '1000000000', '--csv',
-      'EVALSHA', sha, '6', ...keys, String(Date.now()), 'r:__rand_int__', 'u:__rand_int__', 'i:__rand_int__', 'h', 'GA', '1'];
+      'EVALSHA', sha, String(keys.length), ...keys, String(Date.now()), 'r:__rand_int__', 'u:__rand_int__', 'i:__rand_int__', 'h', 'GA', '1', 'ga'];
     const { stdout } = await promisify(execFile)('redis-benchmark', args, { maxBuffer: 1 << 20 });
     const c = CpuMeter.cores(a, cpu.sample());
     const lines = stdout.trim().split('\n').filter((l) => l.startsWith('"'));
@@ -109,7 +110,7 @@ export async function luaCeiling(be: BenchEnv, api: Proc, cpu: CpuMeter, o: { se
   const io = median(runs.filter((r) => r.client.startsWith('ioredis')).map((r) => r.callsPerSecond));
   const rb = median(runs.filter((r) => r.round > 0 && r.client.startsWith('redis-benchmark')).map((r) => r.callsPerSecond));
   const figures = { sha, runs, ioredisMedian: io, redisBenchmarkMedian: rb, ratioIoredisToRedisBenchmark: ratio(io, rb) };
-  let md = `### 2. Lua ceiling: lua/reserve-6.lua alone (1 GA seat per call, new user and reservation each time)\n\n`;
+  let md = `### 2. Lua ceiling: lua/reserve-8.lua alone (1 GA seat per call, new user and reservation each time)\n\n`;
   md += mdTable(
     ['client', 'round', 'calls/s', 'Redis cores used', 'client process cores', 'p50 / p99 ms (redis-benchmark)', 'outcomes'],
     runs.map((r) => [r.client, r.round || '-', fmt(r.callsPerSecond), r.redisCores, r.client.startsWith('ioredis') ? r.driverCores : '(own process)', r.p50 !== undefined ? `${r.p50} / ${r.p99}` : '', JSON.stringify(r.outcomes)]),
