@@ -114,6 +114,7 @@ describe.each([
     await page.getByRole('button', { name: 'Cancel event' }).click();
     await eventually(textOf(page.locator('#status-line')), 15_000).toBe('Status: cancelled.');
     expect((await stack.h.call('GET', `/v1/events/${eventId}`)).body.status).toBe('cancelled');
+    await eventually(() => page.locator('#pick-event option').allTextContents()).toContain(`${name} (edited) (cancelled)`);
     expect(await widthOverflow(page)).toBeLessThanOrEqual(0);
   });
 
