@@ -12,6 +12,7 @@ export default defineConfig({
     include: [
       'test/reservations.test.ts',
       'test/contention.test.ts',
+      'test/seats/contention-http.test.ts',
       'test/redis-loss.test.ts',
       'test/queue.test.ts',
       'test/queue-skip.test.ts',
