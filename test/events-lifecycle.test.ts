@@ -148,6 +148,23 @@ describe('PATCH /v1/admin/events/:id', () => {
     expect((await hold(ev.id, buyer, { zone: 'A', quantity: 1 })).body.error.code).toBe('LIMIT_EXCEEDED');
   });
 
+  it('a sold-out zone sells again once grown, and a raised limit holds in PostgreSQL too', async () => {
+    const ev = await h.createEvent({ maxSeatsPerUser: 2, zones: [{ code: 'G', name: 'Floor', priceCents: 100, kind: 'ga', capacity: 4 }] });
+    const [u1, u2, u3] = await Promise.all([1, 2, 3].map((i) => h.token(`g${i}-${randomUUID()}`)));
+    expect((await hold(ev.id, u1!, { zone: 'G', quantity: 2 })).status).toBe(201);
+    expect((await hold(ev.id, u2!, { zone: 'G', quantity: 2 })).status).toBe(201);
+    expect((await hold(ev.id, u3!, { zone: 'G', quantity: 1 })).body.error.code).toBe('SOLD_OUT');
+    expect((await patch(ev.id, { maxSeatsPerUser: 4, zones: [{ code: 'G', capacity: 7 }] })).status).toBe(200);
+    // Redis and PostgreSQL's own guard (zone_usage, user_usage) both follow the edit.
+    expect((await hold(ev.id, u1!, { zone: 'G', quantity: 2 })).status).toBe(201);
+    expect((await hold(ev.id, u3!, { zone: 'G', quantity: 1 })).status).toBe(201);
+    expect((await hold(ev.id, u3!, { zone: 'G', quantity: 1 })).body.error.code).toBe('SOLD_OUT');
+    const [usage] = await h.core.sql<{ capacity: number; used: number }[]>`
+      select capacity, used from zone_usage where event_id = ${ev.id} and zone_code = 'G'`;
+    expect(usage).toEqual({ capacity: 7, used: 7 });
+    await expectIntact(ev.id, 4);
+  });
+
   it('edits racing holds never reset held or sold; capacity and rows only grow', async () => {
     const ev = await h.createEvent({ maxSeatsPerUser: 6 });
     const buyers = await Promise.all(Array.from({ length: 150 }, (_, i) => h.token(`e-${i}-${randomUUID()}`)));
