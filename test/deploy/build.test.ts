@@ -33,7 +33,8 @@ describe('npm run build: the compiled service', () => {
     KAFKA_BROKERS: TEST_KAFKA_BROKERS,
     JWT_SECRET: secret,
     QUEUE_SECRET: `queue-${randomUUID()}`,
-    LOG_LEVEL: 'warn',
+    LOG_LEVEL: 'info',
+    ACCESS_LOG: '1',
     // The SDK starts and patches http, exercising the compiled bootstrap's loader hook.
     OTEL_TRACES_EXPORTER: 'console',
   });
@@ -91,6 +92,10 @@ describe('npm run build: the compiled service', () => {
       body: { seats: ['A-1-1'] },
     });
     expect(hold).toMatchObject({ status: 201, body: { status: 'held', seats: ['A-1-1'] } });
+    // ACCESS_LOG=1: one line per request, by route.
+    await expect
+      .poll(() => api!.output(), { timeout: 5_000 })
+      .toMatch(/"method":"POST","route":"\/v1\/events\/:id\/reservations","path":"\/v1\/events\/[0-9a-f-]+\/reservations","status":201,"ms":\d+,"msg":"request"/);
     // The console exporter printed the server span, named by its route: tracing is live in
     // the compiled process.
     await expect
