@@ -135,7 +135,5 @@ const V11_NOT_YET_BUILT = new Set([
   'post /v1/admin/reservations/{id}/refund',
   'get /v1/reservations/{id}/tickets',
   'post /v1/admin/events/{id}/checkins',
-  'delete /v1/admin/events/{id}/queue/passes/{userId}',
-  'get /v1/events/{id}/queue/challenge',
   'get /v1/schemas/booking-event.json',
 ]);
