@@ -29,7 +29,8 @@ beforeAll(async () => {
   h = await startHarness();
   eventId = (await h.createEvent()).id;
   emptyEventId = (await h.createEvent()).id;
-  bulkEventId = (await h.createEvent()).id;
+  // PostgreSQL guards GA capacity too (migration 00004): the bulk rows need a zone that holds them.
+  bulkEventId = (await h.createEvent({ zones: [{ code: 'FLOOR', name: 'Floor', priceCents: 15000, kind: 'ga', capacity: 3000 }] })).id;
   const { sql } = h.core;
   for (const [i, s] of seeds.entries()) {
     await sql`insert into reservations (id, event_id, user_id, zone_code, quantity, total_cents, status,
