@@ -101,7 +101,8 @@ describe('two API processes on one Redis', () => {
   });
 
   it('hold at most maxActive live passes between them; confirm, cancel and revocation each let the next buyer in', async () => {
-    const ev = await h.createEvent({ queue: { enabled: true, admitPerSecond: 50, passSeconds: 600, maxActive: 3 } });
+    // A fast rate (one admission a millisecond), so only the cap decides who waits.
+    const ev = await h.createEvent({ queue: { enabled: true, admitPerSecond: 1000, passSeconds: 600, maxActive: 3 } });
     const users = Array.from({ length: 8 }, (_, i) => `cap${i}-${randomUUID().slice(0, 8)}`);
     const call = async (base: string, method: string, path: string, user: string | null, o: { body?: unknown; headers?: Record<string, string> } = {}) => {
       const res = await fetch(`${base}${path}`, {

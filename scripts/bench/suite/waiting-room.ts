@@ -9,6 +9,7 @@
 //   4. joins/s through HTTP into one API process (POST /v1/events/:id/queue, lobby joins).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { BoxEvent } from '../../../src/events/model';
 import { queueSettings } from '../../../src/queue/settings';
@@ -73,6 +74,15 @@ async function slowlog(redis: RedisClient): Promise<SlowEntry[]> {
     .filter((e) => !/^(slowlog|config|flushall|info|time)\b/i.test(e.command));
 }
 
+/** Times the kernel took the CPU away from Redis (a long SLOWLOG entry on a busy machine is mostly these). */
+function preemptions(pid: number | undefined): number {
+  try {
+    return Number(/nonvoluntary_ctxt_switches:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]);
+  } catch {
+    return NaN;
+  }
+}
+
 const longest = (log: SlowEntry[]) => log.reduce<SlowEntry | null>((m, e) => (!m || e.micros > m.micros ? e : m), null);
 const ms = (e: SlowEntry | null) => (e ? Math.round(e.micros / 10) / 100 : 0);
 const usedMemory = async (redis: RedisClient) => Number(/used_memory:(\d+)/.exec(String(await redis.info('memory')))![1]);
@@ -118,6 +128,7 @@ export async function waitingRoom(be: BenchEnv, o: WaitingRoomOptions): Promise<
       // because a saturated shared machine drives only a few thousand scripted joins a second.
       const scripted = Math.min(size, o.scriptedJoins);
       progress(`waiting room: ${fmt(size)} lobby joins (${fmt(scripted)} through the script)`);
+      const pre0 = preemptions(server.proc.pid);
       const t0 = performance.now();
       let next = 0;
       // A plain SET every 5 ms beside the flood: a long SET can only be the machine, not the script.
@@ -136,6 +147,7 @@ export async function waitingRoom(be: BenchEnv, o: WaitingRoomOptions): Promise<
       flooding = false;
       await control;
       const joinSeconds = (performance.now() - t0) / 1000;
+      const joinPreemptions = preemptions(server.proc.pid) - pre0;
       const joinLog = await slowlog(redis);
       const floodSet = longest(joinLog.filter((e) => e.command.startsWith('set')));
       const floodScript = longest(joinLog.filter((e) => e.command.startsWith('evalsha')));
@@ -185,6 +197,7 @@ export async function waitingRoom(be: BenchEnv, o: WaitingRoomOptions): Promise<
         probeControlSetUs: { p50: pctOf(probeSets, 0.5), p99: pctOf(probeSets, 0.99), max: probeSets.at(-1) ?? 0 },
         longestDuringJoinsMs: ms(longest(joinLog)),
         longestScriptDuringJoinsMs: ms(floodScript),
+        redisPreemptedDuringJoins: joinPreemptions,
         longestControlSetDuringJoinsMs: ms(floodSet),
         longestDuringJoins: longest(joinLog)?.command ?? '(none over 0.1 ms)',
         commandsOver1msDuringJoins: joinLog.filter((e) => e.micros > 1000).length,
@@ -195,7 +208,7 @@ export async function waitingRoom(be: BenchEnv, o: WaitingRoomOptions): Promise<
         openingLog: openLog.map((e) => `${e.command.split(' ')[0]} ${e.micros} µs`),
       };
       lobbies.push(row);
-      lobbyRows.push([fmt(lobbySize), fmt(scripted), fmt(row.joinsPerSecond), row.bytesPerBuyer, `${row.longestScriptDuringJoinsMs} / ${row.longestControlSetDuringJoinsMs}`, row.commandsOver10msDuringJoins,
+      lobbyRows.push([fmt(lobbySize), fmt(scripted), fmt(row.joinsPerSecond), row.bytesPerBuyer, `${row.longestScriptDuringJoinsMs} / ${row.longestControlSetDuringJoinsMs}`, row.commandsOver10msDuringJoins, fmt(row.redisPreemptedDuringJoins),
         `${row.probeJoinUs.p50} / ${row.probeJoinUs.p99} / ${row.probeJoinUs.max}`, `${row.probeControlSetUs.p50} / ${row.probeControlSetUs.p99} / ${row.probeControlSetUs.max}`, row.openingCallMs, row.openingLongestMs]);
       progress(`waiting room: ${JSON.stringify(row)}`);
       big = ev;
@@ -248,7 +261,9 @@ export async function waitingRoom(be: BenchEnv, o: WaitingRoomOptions): Promise<
       }
     };
     const c0 = cpu.sample();
+    const pre0 = preemptions(server.proc.pid);
     await Promise.all([tick(store), tick(endStore), shoppers()]);
+    const admissionPreemptions = preemptions(server.proc.pid) - pre0;
     const cores = CpuMeter.cores(c0, cpu.sample());
     for (const t of timers) clearTimeout(t);
     await Promise.all(pending);
@@ -270,6 +285,7 @@ export async function waitingRoom(be: BenchEnv, o: WaitingRoomOptions): Promise<
       longest: longest(admitLog)?.command ?? '(none over 0.1 ms)',
       commandsOver10ms: admitLog.filter((e) => e.micros > 10_000).length,
       redisCores: cores['private redis'] ?? 0,
+      redisPreempted: admissionPreemptions,
     };
     figures.admission = admission;
     progress(`waiting room: ${JSON.stringify(admission)}`);
@@ -346,7 +362,7 @@ export async function waitingRoom(be: BenchEnv, o: WaitingRoomOptions): Promise<
     `A private redis-server (port ${server.port}${server.niced ? ', nice -10' : ''}, no persistence, SLOWLOG threshold 0.1 ms) holds the waiting room alone. ` +
       `Joins go through QueueStore (lua/queue-7.lua) with ${o.inFlight} calls in flight from this process; "longest" is the longest entry in Redis' SLOWLOG for that phase.`,
     '',
-    mdTable(['lobby', 'joins through the script', 'joins/s (one client, saturating)', 'Redis bytes per waiting buyer', 'longest join script / control SET while joining flat out (ms)', 'commands > 10 ms then',
+    mdTable(['lobby', 'joins through the script', 'joins/s (one client, saturating)', 'Redis bytes per waiting buyer', 'longest join script / control SET while joining flat out (ms)', 'commands > 10 ms then', 'Redis preempted then',
       `paced join µs p50 / p99 / max (${o.probes})`, 'control SET µs p50 / p99 / max', 'opening call (ms, client side)', 'longest command at opening (ms)'], lobbyRows),
     '',
     `Admission on the ${fmt(o.lobbies.at(-1)!)} lobby at ${fmt(o.admitPerSecond)}/s with maxActive ${fmt(o.maxActive)}, two callers ticking every 200 ms, shoppers ending their pass after ${o.shopMs / 1000} s on average: ` +
