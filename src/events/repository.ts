@@ -102,6 +102,7 @@ export async function updateEvent(tx: Tx, e: BoxEvent): Promise<void> {
       sales_close_at = ${e.salesCloseAt}, hold_seconds = ${e.holdSeconds},
       max_seats_per_user = ${e.maxSeatsPerUser}, queue_enabled = ${e.queue.enabled},
       queue_admit_per_second = ${e.queue.admitPerSecond}, queue_pass_seconds = ${e.queue.passSeconds},
+      queue_max_active = ${e.queue.maxActive ?? null}, queue_challenge = ${e.queue.challenge ?? null},
       status = ${statusOf(e)}, test = ${e.test ?? false}, updated_at = now()
     where id = ${e.id}`;
   for (const z of e.zones) {

@@ -112,6 +112,8 @@ export const PatchEventBody = z
         enabled: z.boolean().optional(),
         admitPerSecond: z.number().int().min(1).max(100_000).optional(),
         passSeconds: z.number().int().min(30).max(86_400).optional(),
+        maxActive: z.number().int().min(1).max(10_000_000).nullable().optional(),
+        challenge: z.enum(['pow']).nullable().optional(),
       })
       .strict()
       .optional(),
