@@ -86,7 +86,7 @@ describe('lifecycle', () => {
     const cancel = new Promise((r) => setTimeout(r, 20)).then(() => patch(ev.id, { status: 'cancelled' }));
     const results = await Promise.all(holds);
     expect((await cancel).status).toBe(200);
-    for (const r of results) expect([201, 409], JSON.stringify(r.body)).toContain(r.status);
+    for (const r of results) expect([201, 409, 503], JSON.stringify(r.body)).toContain(r.status);
     const [live] = await h.core.sql<{ n: number }[]>`
       select count(*)::int as n from reservations where event_id = ${ev.id} and status in ('held', 'confirmed')`;
     expect(live!.n).toBe(0);
@@ -178,7 +178,9 @@ describe('PATCH /v1/admin/events/:id', () => {
       ),
     );
     const [holdResults, editResults] = await Promise.all([Promise.all(holds), Promise.all(edits)]);
-    for (const r of holdResults) expect([201, 400, 409, 429], JSON.stringify(r.body)).toContain(r.status);
+    // 503 is a hold whose write missed its deadline on a starved machine: undone, nothing half-done.
+    for (const r of holdResults) expect([201, 400, 409, 429, 503], JSON.stringify(r.body)).toContain(r.status);
+    expect(holdResults.filter((r) => r.status === 201).length).toBeGreaterThan(0);
     // Edits apply one at a time, in whatever order their transactions get the event: one that
     // would shrink what a later one grew is refused, and the largest always applies.
     for (const r of editResults) {
