@@ -105,6 +105,12 @@ describe.each([
 
     await page.getByRole('button', { name: 'Open sales' }).click();
     await eventually(textOf(page.locator('#status-line'))).toBe('Status: on sale.');
+    // Waiting-room controls: a cap on live passes, and revoking one buyer's pass.
+    await edit.getByLabel('Most buyers with a pass at once').fill('50');
+    await edit.getByRole('button', { name: 'Save changes' }).click();
+    await eventually(textOf(page.locator('#message'))).toBe('Changes saved.');
+    expect((await stack.h.call('GET', `/v1/events/${eventId}`)).body.queue.maxActive).toBe(50);
+    expect(await axe(page)).toEqual([]);
     await page.getByRole('button', { name: 'Close sales' }).click();
     await eventually(textOf(page.locator('#status-line'))).toBe('Status: sales closed.');
     await page.getByRole('button', { name: 'Open sales' }).click();
@@ -115,6 +121,33 @@ describe.each([
     await eventually(textOf(page.locator('#status-line')), 15_000).toBe('Status: cancelled.');
     expect((await stack.h.call('GET', `/v1/events/${eventId}`)).body.status).toBe('cancelled');
     await eventually(() => page.locator('#pick-event option').allTextContents()).toContain(`${name} (edited) (cancelled)`);
+    expect(await widthOverflow(page)).toBeLessThanOrEqual(0);
+  });
+
+  it("revokes one buyer's waiting-room pass from the dashboard", async () => {
+    const ev = await stack.h.createEvent({ name: uniq(`Queue ${label}`), queue: { enabled: true, admitPerSecond: 100, passSeconds: 600 } });
+    const fanId = uniq('fan');
+    const fan = await stack.h.token(fanId);
+    const joined = await stack.h.call('POST', `/v1/events/${ev.id}/queue`, { token: fan });
+    let view = joined.body;
+    for (let i = 0; view.status !== 'admitted' && i < 100; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      view = (await stack.h.call('GET', `/v1/events/${ev.id}/queue?ticket=${encodeURIComponent(joined.body.ticket)}`)).body;
+    }
+    expect(view.status).toBe('admitted');
+    const page = await person(uniq('otto'), 'organiser', viewport);
+    await page.goto(`${stack.url}/organiser?event=${ev.id}`);
+    await page.locator('#queue-controls').waitFor({ state: 'visible' });
+    await page.locator('#revoke-user').fill(fanId);
+    await page.getByRole('button', { name: 'Revoke their pass' }).click();
+    await eventually(textOf(page.locator('#message'))).toContain('is revoked');
+    const refused = await stack.h.call('POST', `/v1/events/${ev.id}/reservations`, {
+      token: fan,
+      headers: { 'x-queue-pass': view.pass },
+      body: { zone: 'FLOOR', quantity: 1 },
+    });
+    expect(refused.body.error?.code).toBe('QUEUE_PASS_REVOKED');
+    expect(await axe(page)).toEqual([]);
     expect(await widthOverflow(page)).toBeLessThanOrEqual(0);
   });
 

@@ -84,6 +84,13 @@ const QueueControls: FC = () => (
         <button type="submit">Set rate</button>
       </form>
     </div>
+    <form id="revoke-form" class="row-form">
+      <label>
+        Buyer's user id
+        <input id="revoke-user" required maxlength={128} autocomplete="off" />
+      </label>
+      <button type="submit">Revoke their pass</button>
+    </form>
   </section>
 );
 
@@ -135,6 +142,10 @@ const EditEvent: FC = () => (
         <label>
           Max tickets per person
           <input name="maxSeatsPerUser" type="number" min={1} max={100} required />
+        </label>
+        <label>
+          Most buyers with a pass at once (empty: no cap)
+          <input name="maxActive" type="number" min={1} max={10000000} />
         </label>
       </div>
       <fieldset>

@@ -70,6 +70,7 @@ const FIELD_WORDS = {
   salesCloseAt: 'Sales close',
   holdSeconds: 'Hold time',
   maxSeatsPerUser: 'Max tickets per person',
+  maxActive: 'Most buyers with a pass at once',
   admitPerSecond: 'Admit per second',
   passSeconds: 'Pass valid for',
   code: 'Zone code',
@@ -371,6 +372,19 @@ $('rate-form').addEventListener('submit', (e) => {
   patchQueue({ admitPerSecond: Number($('rate').value) });
 });
 
+$('revoke-form').addEventListener('submit', async (e) => {
+  e.preventDefault();
+  const user = $('revoke-user').value.trim();
+  if (!user) return;
+  try {
+    await api('DELETE', `/v1/admin/events/${dash.event.id}/queue/passes/${encodeURIComponent(user)}`);
+    $('revoke-user').value = '';
+    showMessage(`The pass of ${user} is revoked: it no longer lets them hold seats.`, 'info');
+  } catch (err) {
+    showMessage(describeError(err));
+  }
+});
+
 async function patchQueue(body) {
   try {
     const q = await api('PATCH', `/v1/admin/events/${dash.event.id}/queue`, { body });
@@ -423,6 +437,7 @@ function fillEditForm() {
   f.elements.salesCloseAt.value = localInput(new Date(e.salesCloseAt));
   f.elements.holdSeconds.value = String(e.holdSeconds);
   f.elements.maxSeatsPerUser.value = String(e.maxSeatsPerUser);
+  f.elements.maxActive.value = e.queue.maxActive ? String(e.queue.maxActive) : '';
   const label = (text, input) => el('label', {}, text, input);
   $('zones-patch').replaceChildren(
     ...e.zones.map((z) =>
@@ -455,6 +470,8 @@ $('edit').addEventListener('submit', async (ev) => {
     if (f.elements[n].value && localInput(new Date(e[n])) !== f.elements[n].value) body[n] = iso(n);
   }
   for (const n of ['holdSeconds', 'maxSeatsPerUser']) if (Number(f.elements[n].value) !== e[n]) body[n] = Number(f.elements[n].value);
+  const maxActive = f.elements.maxActive.value === '' ? null : Number(f.elements.maxActive.value);
+  if (maxActive !== (e.queue.maxActive ?? null)) body.queue = { maxActive };
   const zones = [];
   for (const block of $('zones-patch').querySelectorAll('.zone-patch')) {
     const z = e.zones.find((x) => x.code === block.dataset.zone);
