@@ -11,6 +11,7 @@ import { requireAuth, type AuthEnv } from './http/auth';
 import { docsRoutes } from './http/docs';
 import { errorBoundary } from './http/error-boundary';
 import { writeRateLimit } from './http/rate-limit';
+import { strictUtf8Body } from './http/strict-utf8';
 import { queueRoutes } from './queue/routes';
 import { reservationRoutes } from './reservations/routes';
 import { AppError, Errors } from './shared/errors';
@@ -82,6 +83,7 @@ export function createApp(d: AppDeps): BoxofficeApp {
       },
     }),
   );
+  app.use('/v1/*', strictUtf8Body);
 
   // Every route answers within REQUEST_TIMEOUT_MS, except the SSE stream, which lives on.
   // (A streamed body, like an export, is past its handler already and is not cut.)

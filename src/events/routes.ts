@@ -2,7 +2,7 @@ import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
 import type { TypedResponse } from 'hono';
 import type { Logger } from 'pino';
 import { requireAdmin, type AuthEnv, type AuthMiddleware } from '../http/auth';
-import { errorResponses, IdParam, json } from '../http/schemas';
+import { errorResponses, IdParam, json, Text } from '../http/schemas';
 import type { SeatEntry } from '../inventory/availability';
 import { jsonArrayEncoder } from '../streaming/encoders';
 import { gzipWhenAccepted, streamResponse } from '../streaming/response';
@@ -124,7 +124,7 @@ export function eventRoutes(app: OpenAPIHono<AuthEnv>, events: EventService, dep
       description: `Zones over ${SEAT_MAP_STREAM_ABOVE} seats are streamed (same JSON array, ~32 KiB chunks); gzip when accepted.`,
       middleware: [gzipWhenAccepted()] as const,
       request: {
-        params: IdParam.extend({ zone: z.string().min(1).max(64).openapi({ param: { name: 'zone', in: 'path' } }) }),
+        params: IdParam.extend({ zone: Text(1, 64).openapi({ param: { name: 'zone', in: 'path' } }) }),
       },
       responses: { 200: json(SeatMapSchema), ...errorResponses(400, 404, 503) },
     }),

@@ -1,9 +1,9 @@
 import { z } from '@hono/zod-openapi';
+import { IsoTime, Text } from '../http/schemas';
 import { EVENT_STATUSES, ZONE_CODE } from './model';
 
 const MAX_SEATS_PER_EVENT = 250_000;
-const IsoTime = z.iso.datetime({ offset: true }).openapi({ example: '2026-12-31T20:00:00Z' });
-const Name = z.string().trim().min(1).max(200);
+const Name = Text(1, 200).trim().min(1);
 
 const ZoneBase = {
   code: z.string().regex(ZONE_CODE, 'letters, digits and _ (1 to 16)'),
@@ -139,8 +139,8 @@ export const PatchEventBody = z
 
 export const ListEventsQuery = z.object({
   limit: z.coerce.number().int().min(1).max(100).default(20),
-  cursor: z.string().max(200).optional(),
-  q: z.string().trim().max(100).optional(),
+  cursor: Text(0, 200).optional(),
+  q: Text(0, 100).trim().optional(),
 });
 
 export const EventPageSchema = z

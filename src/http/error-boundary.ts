@@ -18,6 +18,12 @@ function isBackendUnavailable(err: unknown): boolean {
   return /Connection is closed|Command timed out|Stream isn't writeable|^CLUSTERDOWN|^TRYAGAIN|Too many Cluster redirections|Failed to refresh slots cache|None of startup nodes is available|should belong to the same slots allocation group/.test(e.message ?? '');
 }
 
+/** PostgreSQL's class 22 (data exception): invalid text encoding, a date out of range, ... */
+function isDataException(err: unknown): boolean {
+  const e = err as { name?: string; code?: unknown };
+  return !!e && typeof e === 'object' && e.name === 'PostgresError' && typeof e.code === 'string' && e.code.startsWith('22');
+}
+
 export type ErrorAnswer = { status: number; body: ErrorBody; headers: Record<string, string> };
 
 /**
@@ -60,6 +66,12 @@ function toErrorAnswer(err: unknown, c: Context, logger: Logger): ErrorAnswer {
     const safe = status < 500 || status === 503;
     body = { error: { code, message: safe ? err.message || 'bad request' : 'internal error' } };
     if (status === 503) headers = { 'Retry-After': '1' };
+  } else if (isDataException(err)) {
+    // Input the edge let through but PostgreSQL cannot store (a value out of range, an
+    // encoding it refuses): still the client's input, so 400, never 500.
+    logger.warn({ err, path: c.req.path }, 'data exception from PostgreSQL');
+    status = 400;
+    body = { error: { code: 'INVALID_REQUEST', message: 'a value in the request cannot be stored' } };
   } else if (isBackendUnavailable(err)) {
     logger.warn({ err, path: c.req.path }, 'backend unavailable');
     status = 503;

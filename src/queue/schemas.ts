@@ -1,10 +1,8 @@
 import { z } from '@hono/zod-openapi';
+import { Text } from '../http/schemas';
 
 export const TicketQuery = z.object({
-  ticket: z
-    .string()
-    .min(1)
-    .max(1024)
+  ticket: Text(1, 1024)
     .openapi({ param: { name: 'ticket', in: 'query' }, description: 'the ticket from POST .../queue' }),
 });
 

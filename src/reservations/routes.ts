@@ -1,16 +1,16 @@
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
 import type { AuthEnv, AuthMiddleware } from '../http/auth';
-import { errorResponses, IdParam, json } from '../http/schemas';
+import { errorResponses, IdParam, json, Text } from '../http/schemas';
 import { ReservationWire } from '../outbox/message';
 import { reservationJson } from './model';
 import type { HoldRequest, ReservationService } from './service';
 
-const SeatLabel = z.string().min(1).max(64);
+const SeatLabel = Text(1, 64);
 
 export const HoldBody = z
   .object({
     seats: z.array(SeatLabel).min(1).max(100).optional(),
-    zone: z.string().min(1).max(64).optional(),
+    zone: Text(1, 64).optional(),
     quantity: z.number().int().min(1).max(100).optional(),
   })
   .strict()
@@ -101,7 +101,7 @@ export function reservationRoutes(app: OpenAPIHono<AuthEnv>, reservations: Reser
       request: {
         params: IdParam,
         body: {
-          content: { 'application/json': { schema: z.object({ paymentRef: z.string().min(1).max(200).optional() }).strict() } },
+          content: { 'application/json': { schema: z.object({ paymentRef: Text(1, 200).optional() }).strict() } },
           required: false,
         },
       },

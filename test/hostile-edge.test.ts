@@ -1,0 +1,97 @@
+import { randomUUID } from 'node:crypto';
+import { Hono } from 'hono';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { errorBoundary } from '../src/http/error-boundary';
+import { startHarness, type Harness } from './harness';
+
+let h: Harness;
+let eventId: string;
+let user: string;
+beforeAll(async () => {
+  h = await startHarness();
+  eventId = (await h.createEvent()).id;
+  user = await h.token(`edge-${randomUUID()}`);
+});
+afterAll(() => h.close());
+
+function expectError(r: { status: number; body: any }, status: number, code?: string) {
+  expect(r.status, JSON.stringify(r.body)).toBe(status);
+  expect(typeof r.body.error.code).toBe('string');
+  expect(typeof r.body.error.message).toBe('string');
+  if (code) expect(r.body.error.code).toBe(code);
+}
+
+const event = (over: Record<string, unknown> = {}) => ({
+  name: 'Edge Night',
+  startsAt: '2027-01-01T20:00:00Z',
+  salesOpenAt: '2026-12-01T10:00:00Z',
+  zones: [{ code: 'G', name: 'Floor', priceCents: 100, kind: 'ga', capacity: 5 }],
+  ...over,
+});
+
+describe('strings and times PostgreSQL cannot store are refused at the edge (400, never 500)', () => {
+  const cases: [string, Record<string, unknown>][] = [
+    ['NUL in the event name', event({ name: 'a\u0000b' })],
+    ['NUL in a zone name', event({ zones: [{ code: 'G', name: 'x\u0000', priceCents: 1, kind: 'ga', capacity: 1 }] })],
+    ['lone high surrogate in the name', event({ name: 'x\ud800' })],
+    ['lone low surrogate in a zone name', event({ zones: [{ code: 'G', name: '\udc00y', priceCents: 1, kind: 'ga', capacity: 1 }] })],
+    ['salesOpenAt in year 0', event({ salesOpenAt: '0000-01-01T00:00:00Z' })],
+    ['salesOpenAt in year 0 after the offset', event({ salesOpenAt: '0001-01-01T00:00:00+01:00' })],
+    ['startsAt in year 10000 after the offset', event({ startsAt: '9999-12-31T23:59:59-23:59' })],
+  ];
+  it.each(cases)('%s', async (_name, body) => {
+    expectError(await h.call('POST', '/v1/admin/events', { token: h.adminToken, body }), 400, 'INVALID_REQUEST');
+  });
+
+  it('a paired surrogate (an emoji) is fine', async () => {
+    const r = await h.call('POST', '/v1/admin/events', { token: h.adminToken, body: event({ name: 'Night 🎫' }) });
+    expect(r.status, JSON.stringify(r.body)).toBe(201);
+    expect(r.body.name).toBe('Night 🎫');
+  });
+
+  it('NUL in paymentRef: 400 and the hold is still held', async () => {
+    const hold = await h.call('POST', `/v1/events/${eventId}/reservations`, { token: user, body: { zone: 'FLOOR', quantity: 1 } });
+    expect(hold.status).toBe(201);
+    expectError(await h.call('POST', `/v1/reservations/${hold.body.id}/confirm`, { token: user, body: { paymentRef: 'p\u0000' } }), 400, 'INVALID_REQUEST');
+    expectError(await h.call('POST', `/v1/reservations/${hold.body.id}/confirm`, { token: user, body: { paymentRef: '\ud83d' } }), 400, 'INVALID_REQUEST');
+    const [row] = await h.core.sql`select status from reservations where id = ${hold.body.id}`;
+    expect(row!.status).toBe('held');
+  });
+
+  it('a body that is not valid UTF-8 is 400', async () => {
+    // A whole valid event whose name holds one Latin-1 byte (0xE9): replaced by U+FFFD without the check.
+    const json = Buffer.from(JSON.stringify(event({ name: 'caf\u00e9' })), 'latin1');
+    const res = await h.app.request('/v1/admin/events', {
+      method: 'POST',
+      headers: { authorization: `Bearer ${h.adminToken}`, 'content-type': 'application/json' },
+      body: json,
+    });
+    expect(res.status).toBe(400);
+    expect((await res.json()).error.code).toBe('INVALID_REQUEST');
+  });
+
+  it('a lone surrogate in a seat label or the zone of a hold is 400', async () => {
+    expectError(await h.call('POST', `/v1/events/${eventId}/reservations`, { token: user, body: { seats: ['A-1-\udfff'] } }), 400);
+    expectError(await h.call('POST', `/v1/events/${eventId}/reservations`, { token: user, body: { zone: 'FL\u0000', quantity: 1 } }), 400);
+  });
+});
+
+describe('the error boundary', () => {
+  it('maps any PostgreSQL data exception (class 22) to 400 in the error shape', async () => {
+    const app = new Hono();
+    app.get('/nul', async () => {
+      await h.core.sql`select ${'a\u0000b'}::text`;
+      return new Response('unreachable');
+    });
+    app.get('/date', async () => {
+      await h.core.sql`select '0000-01-01'::date`;
+      return new Response('unreachable');
+    });
+    app.onError(errorBoundary(h.core.logger));
+    for (const path of ['/nul', '/date']) {
+      const res = await app.request(path);
+      expect(res.status, path).toBe(400);
+      expect((await res.json()).error.code).toBe('INVALID_REQUEST');
+    }
+  });
+});
