@@ -117,7 +117,7 @@ export function createApp(d: AppDeps): BoxofficeApp {
   queueRoutes(app, core.queue, { auth });
   exportRoutes(app, core.exports, { auth, logger, chunkBytes });
   statsRoutes(app, core.stats, { auth });
-  const pages = webRoutes(app, core.events, { devSignIn: config.env !== 'production', jwtSecret: config.jwtSecret });
+  const pages = webRoutes(app, core.events, { devSignIn: config.devRoutes, jwtSecret: config.jwtSecret });
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' });
   app.doc31('/openapi.json', { openapi: '3.1.0', info: { title: 'boxoffice', version: '1' } });

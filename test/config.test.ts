@@ -28,6 +28,14 @@ describe('config', () => {
     expect(c.insecureDefaults).toEqual([]);
   });
 
+  it('development routes only in development with the development secret', () => {
+    expect(loadConfig({}).devRoutes).toBe(true);
+    expect(loadConfig({ NODE_ENV: '' }).env).toBe('development');
+    expect(loadConfig({ JWT_SECRET: 'a-real-secret-of-32-characters!!' }).devRoutes).toBe(false);
+    expect(loadConfig({ NODE_ENV: 'test' }).devRoutes).toBe(false);
+    expect(loadConfig({ NODE_ENV: 'production', JWT_SECRET: 'dev-secret-change-me', QUEUE_SECRET: 'b'.repeat(32) }).devRoutes).toBe(false);
+  });
+
   it('a rebuild must outwait the statement timeout', () => {
     expect(() => loadConfig({ PG_STATEMENT_TIMEOUT_MS: '5000', REBUILD_QUIESCE_MS: '4000' })).toThrow(/REBUILD_QUIESCE_MS/);
   });

@@ -67,7 +67,7 @@ describe('strings and times PostgreSQL cannot store are refused at the edge (400
       body: json,
     });
     expect(res.status).toBe(400);
-    expect((await res.json()).error.code).toBe('INVALID_REQUEST');
+    expect(((await res.json()) as any).error.code).toBe('INVALID_REQUEST');
   });
 
   it('a lone surrogate in a seat label or the zone of a hold is 400', async () => {
@@ -91,7 +91,52 @@ describe('the error boundary', () => {
     for (const path of ['/nul', '/date']) {
       const res = await app.request(path);
       expect(res.status, path).toBe(400);
-      expect((await res.json()).error.code).toBe('INVALID_REQUEST');
+      expect(((await res.json()) as any).error.code).toBe('INVALID_REQUEST');
     }
+  });
+});
+
+describe('development routes and their document', () => {
+  let dev: Harness;
+  let forgotEnv: Harness;
+  beforeAll(async () => {
+    dev = await startHarness({ NODE_ENV: 'development' });
+    // A deployment with a real secret that forgot NODE_ENV (unset reads as development).
+    forgotEnv = await startHarness({ NODE_ENV: '', JWT_SECRET: `real-${randomUUID()}`, QUEUE_SECRET: `queue-${randomUUID()}` });
+  });
+  afterAll(async () => {
+    await dev?.close();
+    await forgotEnv?.close();
+  });
+
+  it('exist only in development with the development secret', async () => {
+    expect(dev.config.devRoutes).toBe(true);
+    expect((await dev.call('POST', '/v1/dev/token', { body: { sub: 'alice' } })).status).toBe(200);
+    expect(forgotEnv.config.env).toBe('development');
+    expect(forgotEnv.config.devRoutes).toBe(false);
+    const r = await forgotEnv.call('POST', '/v1/dev/token', { body: { sub: 'mallory', role: 'organiser' } });
+    expectError(r, 404, 'NOT_FOUND');
+    expect(Object.keys((await forgotEnv.call('GET', '/openapi.json')).body.paths)).not.toContain('/v1/dev/token');
+    // The test stack (NODE_ENV=test) has none either.
+    expect(h.config.devRoutes).toBe(false);
+    expect((await h.call('POST', '/v1/dev/token', { body: { sub: 'alice' } })).status).toBe(404);
+  });
+
+  it('every pattern in the OpenAPI document is a plain ECMA-262 pattern accepting what the server accepts', async () => {
+    const doc = (await dev.call('GET', '/openapi.json')).body;
+    const patterns = [...JSON.stringify(doc).matchAll(/"pattern":("(?:[^"\\]|\\.)*")/g)].map((m) => JSON.parse(m[1]!) as string);
+    expect(patterns.length).toBeGreaterThan(3);
+    for (const p of patterns) {
+      expect(p, p).not.toMatch(/\/[dgimsuvy]*$/);
+      expect(() => new RegExp(p, 'u'), p).not.toThrow();
+    }
+    const sub = new RegExp(doc.components.schemas.DevTokenRequest.properties.sub.pattern, 'u');
+    for (const ok of ['alice', 'Olga Organiser', 'zoë.o@x_y-1']) {
+      expect(sub.test(ok), ok).toBe(true);
+      expect((await dev.call('POST', '/v1/dev/token', { body: { sub: ok } })).status, ok).toBe(200);
+    }
+    expect(sub.test('<script>')).toBe(false);
+    const uuid = patterns.find((p) => p.includes('{12}'))!;
+    expect(new RegExp(uuid, 'u').test(randomUUID().toUpperCase())).toBe(true);
   });
 });

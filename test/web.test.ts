@@ -17,7 +17,7 @@ async function get(h: Harness, path: string) {
 describe('development mode', () => {
   let h: Harness;
   beforeAll(async () => {
-    h = await startHarness();
+    h = await startHarness({ NODE_ENV: 'development' });
   });
   afterAll(() => h.close());
 

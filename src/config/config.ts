@@ -13,7 +13,8 @@ const bool = (def: boolean) =>
     .transform((v) => v === 'true' || v === '1' || v === 'yes');
 
 const schema = z.object({
-  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  // Unset (or empty) means development, as api.md says; what that unlocks is decided below.
+  NODE_ENV: z.preprocess((v) => (v === '' ? undefined : v), z.enum(['development', 'production', 'test']).default('development')),
   HOST: z.string().default('127.0.0.1'),
   PORT: int(3000, 0, 65535),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -156,6 +157,12 @@ export type Config = {
   queueSecretsPrevious: string[];
   /** Secrets fell back to development defaults: the entry points warn about it. */
   insecureDefaults: string[];
+  /**
+   * Development-only routes (/v1/dev/*) exist: NODE_ENV is development AND the JWT secret is
+   * the development default (api.md, Identity), so a deployment with a real secret that
+   * forgot NODE_ENV never mints tokens signed with that secret for anyone.
+   */
+  devRoutes: boolean;
   db: {
     url: string;
     max: number;
@@ -285,6 +292,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     queueSecret,
     queueSecretsPrevious: e.QUEUE_SECRET_PREVIOUS.split(',').map((s) => s.trim()).filter(Boolean),
     insecureDefaults,
+    devRoutes: e.NODE_ENV === 'development' && jwtSecret === DEV_JWT_SECRET,
     db: {
       url: e.DATABASE_URL,
       max: e.PG_POOL_MAX,

@@ -10,8 +10,15 @@ export const ErrorSchema = z
   })
   .openapi('Error');
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-export const Uuid = z.string().regex(UUID, 'must be a UUID').transform((s) => s.toLowerCase());
+/**
+ * A string matching `re`, documented with the pattern's source alone: the OpenAPI generator
+ * writes a RegExp with its flags (`...$/u`), which no client can compile, and a JSON Schema
+ * pattern is ECMA-262 with Unicode semantics anyway (so `\p{L}` keeps its meaning).
+ */
+export const Pattern = (re: RegExp, message: string) => z.string().regex(re, message).openapi({ pattern: re.source });
+
+const UUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
+export const Uuid = Pattern(UUID, 'must be a UUID').transform((s) => s.toLowerCase());
 
 export const IdParam = z.object({ id: Uuid.openapi({ param: { name: 'id', in: 'path' } }) });
 

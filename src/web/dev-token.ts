@@ -1,19 +1,17 @@
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import { signAccessToken } from '../auth/jwt';
 import type { AuthEnv } from '../http/auth';
-import { errorResponses, json } from '../http/schemas';
+import { errorResponses, json, Pattern } from '../http/schemas';
 
 /** Long enough for an evening of clicking around, short enough that a leaked one dies. */
 const DEV_TOKEN_TTL_SECONDS = 12 * 3600;
 
 const DevTokenBody = z
   .object({
-    sub: z
-      .string()
+    sub: Pattern(/^[\p{L}\p{N} ._@-]+$/u, 'letters, digits, spaces and . _ @ -')
       .trim()
       .min(1)
       .max(128)
-      .regex(/^[\p{L}\p{N} ._@-]+$/u, 'letters, digits, spaces and . _ @ -')
       .openapi({ example: 'alice' }),
     role: z.enum(['buyer', 'organiser']).default('buyer'),
   })
@@ -30,9 +28,10 @@ const DevTokenSchema = z
   .openapi('DevToken');
 
 /**
- * Development sign-in: any name, either role, no password. Registered only outside
- * production (the caller decides), so a production deployment has no such route at all and
- * its identity provider is the only way to get a token.
+ * Development sign-in: any name, either role, no password. Registered only when config
+ * says `devRoutes` (development with the development secret; the caller decides), so any
+ * other deployment has no such route at all and its identity provider is the only way to
+ * get a token.
  */
 export function devTokenRoute(app: OpenAPIHono<AuthEnv>, jwtSecret: string): void {
   app.openapi(
@@ -40,7 +39,7 @@ export function devTokenRoute(app: OpenAPIHono<AuthEnv>, jwtSecret: string): voi
       method: 'post',
       path: '/v1/dev/token',
       tags: ['development'],
-      summary: 'Development only: a token for any name, as buyer or organiser (absent when NODE_ENV=production)',
+      summary: 'Development only: a token for any name, as buyer or organiser (exists only with NODE_ENV=development and the development JWT secret)',
       request: { body: { content: { 'application/json': { schema: DevTokenBody } }, required: true } },
       responses: { 200: json(DevTokenSchema), ...errorResponses(400, 413) },
     }),

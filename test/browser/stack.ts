@@ -19,7 +19,8 @@ export const DESKTOP = { width: 1280, height: 900 };
  * open connection (the waiting room's SSE stream included).
  */
 export async function startWebStack() {
-  const h: Harness = await startHarness();
+  // Development mode: the pages sign in through the development token route.
+  const h: Harness = await startHarness({ NODE_ENV: 'development' });
   let server: Server | null = null;
   let port = 0;
 
