@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Hono } from 'hono';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { errorBoundary } from '../src/http/error-boundary';
+import { csvField } from '../src/streaming/encoders';
 import { startHarness, type Harness } from './harness';
 
 let h: Harness;
@@ -138,5 +139,29 @@ describe('development routes and their document', () => {
     expect(sub.test('<script>')).toBe(false);
     const uuid = patterns.find((p) => p.includes('{12}'))!;
     expect(new RegExp(uuid, 'u').test(randomUUID().toUpperCase())).toBe(true);
+  });
+});
+
+describe('CSV export', () => {
+  it('neutralises cells a spreadsheet would run as formulas (OWASP: a leading quote, and quoted)', async () => {
+    const ev = await h.createEvent();
+    // (Subjects with control characters are refused by auth; tab and CR are checked below.)
+    const subs = ['=HYPERLINK("http://x.test","y")', '+1+1', '-2+3', '@SUM(A1)', '＝1'];
+    for (const sub of subs) {
+      const r = await h.call('POST', `/v1/events/${ev.id}/reservations`, { token: await h.token(sub), body: { zone: 'FLOOR', quantity: 1 } });
+      expect(r.status, sub).toBe(201);
+    }
+    const res = await h.call('GET', `/v1/admin/events/${ev.id}/reservations/export?format=csv`, { token: h.adminToken });
+    expect(res.status).toBe(200);
+    const text = res.body as string;
+    for (const sub of subs) {
+      expect(text, sub).toContain(`,"'${sub.replaceAll('"', '""')}",`);
+    }
+    // No cell of any line starts a formula.
+    const cells = text.split(/,|\r\n/);
+    for (const cell of cells) expect(cell, cell).not.toMatch(/^[=+@\t\r＝]|^-[^0-9]/);
+    expect(csvField('\t=1')).toBe(`"'\t=1"`);
+    expect(csvField('\r=1')).toBe(`"'\r=1"`);
+    expect(csvField('plain')).toBe('plain');
   });
 });

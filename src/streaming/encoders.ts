@@ -1,3 +1,4 @@
+import { stringify, type Options } from 'csv-stringify/sync';
 import type { RowEncoder } from './chunked-stream';
 
 /** The last line of an NDJSON stream that failed part-way; same shape as every error body. */
@@ -27,21 +28,28 @@ export function jsonArrayEncoder<T>(toJson: (row: T) => unknown = (r) => r): Row
 export type CsvColumn<T> = { header: string; value: (row: T) => string | number | null | undefined };
 
 /**
- * RFC 4180 CSV (CRLF line ends, a header line, fields quoted when they need it). CSV has no
- * place for an error marker, so a failure aborts the connection.
+ * RFC 4180 with csv-stringify: CRLF line ends, fields quoted when they need it (and when they
+ * hold a line break or start or end with white space, which spreadsheets would trim). A cell that a spreadsheet
+ * would run as a formula (`=`, `+`, `-`, `@`, tab, CR, and their full-width forms) is
+ * neutralised as OWASP advises: a leading `'` and quoted.
  */
+const CSV_OPTIONS: Options = {
+  record_delimiter: 'windows',
+  escape_formulas: true,
+  quoted_match: [/^\s|\s$|[\r\n]/, /^[=+\-@\t\r\uFF1D\uFF0B\uFF0D\uFF20]/],
+  eof: true,
+};
+
+const csvLine = (fields: (string | number | null | undefined)[]) => stringify([fields], CSV_OPTIONS);
+
+/** CSV has no place for an error marker, so a failure aborts the connection. */
 export function csvEncoder<T>(columns: CsvColumn<T>[]): RowEncoder<T> {
-  const line = (fields: string[]) => `${fields.join(',')}\r\n`;
+  const header = csvLine(columns.map((c) => c.header));
   return {
-    head: () => line(columns.map((c) => csvField(c.header))),
-    row: (r) => line(columns.map((c) => csvField(c.value(r)))),
+    head: () => header,
+    row: (r) => csvLine(columns.map((c) => c.value(r))),
   };
 }
 
-const NEEDS_QUOTES = /[",\r\n]|^\s|\s$/;
-
-export function csvField(v: string | number | null | undefined): string {
-  if (v === null || v === undefined) return '';
-  const s = String(v);
-  return NEEDS_QUOTES.test(s) ? `"${s.replaceAll('"', '""')}"` : s;
-}
+/** One field as it appears in a line (tests, one-off cells). */
+export const csvField = (v: string | number | null | undefined): string => csvLine([v]).slice(0, -2);
