@@ -7,7 +7,7 @@ import { matchedRoutes } from 'hono/route';
 import type { Core } from './core';
 import { eventRoutes } from './events/routes';
 import { exportRoutes } from './exports/routes';
-import { requireAuth, type AuthEnv } from './http/auth';
+import { requireAuth, verifiedPrincipal, type AuthEnv } from './http/auth';
 import { docsRoutes } from './http/docs';
 import { errorBoundary } from './http/error-boundary';
 import { writeRateLimit } from './http/rate-limit';
@@ -89,7 +89,14 @@ export function createApp(d: AppDeps): BoxofficeApp {
   // (A streamed body, like an export, is past its handler already and is not cut.)
   const bounded = timeout(config.requestTimeoutMs, () => new HTTPException(503, { message: 'request timed out' }));
   app.use('/v1/*', (c, next) => (c.req.path.endsWith('/queue/stream') ? next() : bounded(c, next)));
-  app.use('/v1/*', writeRateLimit(config.rateLimit));
+  // Keyed on the verified subject: the token is verified here once and the route's auth reuses it.
+  app.use(
+    '/v1/*',
+    writeRateLimit(config.rateLimit, async (c) => {
+      const v = await verifiedPrincipal(c, d.core.auth);
+      return 'principal' in v ? v.principal.id : null;
+    }),
+  );
 
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
   app.get('/metrics', async (c) => c.body(await registry.metrics(), 200, { 'content-type': registry.contentType }));

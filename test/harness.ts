@@ -50,6 +50,7 @@ export async function startHarness(env: Record<string, string> = {}) {
   });
   const app = built.app;
   const token = (sub: string, admin = false) => signAccessToken(config.jwtSecret, { sub, admin });
+  const signToken = (sub: string, ttlSeconds: number, admin = false) => signAccessToken(config.jwtSecret, { sub, admin, ttlSeconds });
   const adminToken = await token(`admin-${randomUUID()}`, true);
 
   async function call(method: string, path: string, opts: { token?: string; body?: unknown; headers?: Record<string, string> } = {}) {
@@ -91,7 +92,7 @@ export async function startHarness(env: Record<string, string> = {}) {
     return res.body as { id: string; zones: { code: string }[] };
   }
 
-  return { config, core, app, call, token, adminToken, createEvent, close: async () => {
+  return { config, core, app, call, token, signToken, adminToken, createEvent, close: async () => {
       await built.drain();
       await core.close();
     },

@@ -292,7 +292,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     queueSecret,
     queueSecretsPrevious: e.QUEUE_SECRET_PREVIOUS.split(',').map((s) => s.trim()).filter(Boolean),
     insecureDefaults,
-    devRoutes: e.NODE_ENV === 'development' && jwtSecret === DEV_JWT_SECRET,
+    devRoutes: e.NODE_ENV === 'development' && hs256Secret === DEV_JWT_SECRET,
     db: {
       url: e.DATABASE_URL,
       max: e.PG_POOL_MAX,
