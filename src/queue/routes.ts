@@ -1,3 +1,4 @@
+import type { ServerResponse } from 'node:http';
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import { requireAdmin, type AuthEnv, type AuthMiddleware } from '../http/auth';
@@ -106,7 +107,15 @@ export function queueRoutes(app: OpenAPIHono<AuthEnv>, queue: QueueService, { au
       },
     }),
     async (c) => {
-      const res = await queue.stream(c.req.valid('param').id, c.req.valid('query').ticket, c.req.valid('header')['last-event-id']);
+      const outgoing = (c.env as { outgoing?: ServerResponse } | undefined)?.outgoing;
+      const res = await queue.stream(c.req.valid('param').id, c.req.valid('query').ticket, c.req.valid('header')['last-event-id'], {
+        head: c.req.method === 'HEAD',
+        onEnd: (release) => {
+          // The node response closes however it ends; the request signal covers other servers.
+          outgoing?.once('close', release);
+          c.req.raw.signal.addEventListener('abort', release, { once: true });
+        },
+      });
       return res ?? c.body(null, 204);
     },
   );

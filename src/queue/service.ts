@@ -76,10 +76,22 @@ export class QueueService {
     return viewOf(this.tokens, event, userId, await this.store.join(event, userId), this.hub.meterFor(event));
   }
 
-  /** The SSE response for a ticket; null when it was admitted on an earlier connection (204). */
-  async stream(eventId: string, ticket: string, lastEventId: string | undefined): Promise<Response | null> {
+  /**
+   * The SSE response for a ticket; null when it was admitted on an earlier connection (204).
+   * `head`: the same checks and headers, but nothing is watched (HEAD has no body to end, so
+   * a stream opened for it would live on). `onEnd` is how the HTTP layer says the response
+   * is over by whatever path (finished, client gone, socket destroyed): the stream is
+   * released then, even if its body was never read.
+   */
+  async stream(
+    eventId: string,
+    ticket: string,
+    lastEventId: string | undefined,
+    opts: { head?: boolean; onEnd?: (release: () => void) => void } = {},
+  ): Promise<Response | null> {
     const userId = this.tokens.readTicket(eventId, ticket);
     const event = await this.event(eventId);
+    if (opts.head) return SseStream.headResponse();
     if (this.hub.isDraining) {
       // This instance is stopping: tell the client to come back (to another one) shortly.
       const s = new SseStream(() => {});
@@ -94,7 +106,10 @@ export class QueueService {
     stream.retry(this.settings.retryMs);
     stream.send(first.status === 'admitted' ? 'admitted' : 'position', viewId(first), first);
     if (first.status === 'admitted') stream.close();
-    else unwatch = this.hub.watch(event, userId, j.number, stream, first);
+    else {
+      unwatch = this.hub.watch(event, userId, j.number, stream, first);
+      opts.onEnd?.(() => stream.close());
+    }
     return stream.response();
   }
 

@@ -1,5 +1,13 @@
 const encoder = new TextEncoder();
 
+const SSE_HEADERS = {
+  'content-type': 'text/event-stream; charset=utf-8',
+  'cache-control': 'no-cache, no-transform',
+  connection: 'keep-alive',
+  // nginx and similar proxies would otherwise buffer the stream
+  'x-accel-buffering': 'no',
+};
+
 /** Chunks queued for a client that is not reading; past this it is dropped. */
 const MAX_BACKLOG = 64;
 
@@ -24,16 +32,12 @@ export class SseStream {
 
   /** The HTTP response carrying the stream (built on demand, not kept per stream). */
   response(): Response {
-    return new Response(this.body, {
-      status: 200,
-      headers: {
-        'content-type': 'text/event-stream; charset=utf-8',
-        'cache-control': 'no-cache, no-transform',
-        connection: 'keep-alive',
-        // nginx and similar proxies would otherwise buffer the stream
-        'x-accel-buffering': 'no',
-      },
-    });
+    return new Response(this.body, { status: 200, headers: SSE_HEADERS });
+  }
+
+  /** What HEAD gets: the stream's headers, no stream and nothing watching. */
+  static headResponse(): Response {
+    return new Response(null, { status: 200, headers: SSE_HEADERS });
   }
 
   get closed(): boolean {
