@@ -5,15 +5,19 @@ import { connect } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startHarness, type Harness } from './harness';
-import { listen } from './queue/helpers';
+import { startHttpServer, type HttpServer } from '../src/http/server';
 
 let h: Harness;
-let srv: Awaited<ReturnType<typeof listen>>;
+let srv: HttpServer;
 let port: number;
+/** Test-only routes in front of the app: a slow answer, for the shutdown tests. */
+const fetchWithSlow = (req: Request, env: any) =>
+  new URL(req.url).pathname === '/slow' ? sleep(600).then(() => new Response('slow done')) : h.app.fetch(req, env);
+const serverOptions = () => ({ host: '127.0.0.1', port: 0, requestTimeoutMs: 5_000, maxHeaderBytes: 8 * 1024, logger: h.core.logger });
 beforeAll(async () => {
   h = await startHarness();
-  srv = await listen(h.app.fetch);
-  port = Number(new URL(srv.url).port);
+  srv = await startHttpServer(fetchWithSlow, serverOptions());
+  port = srv.port;
 });
 afterAll(async () => {
   await srv?.close();
@@ -78,6 +82,67 @@ describe('SSE streams are released whatever ends them', () => {
       if (end === 'client') req.destroy();
       else srv.server.closeAllConnections();
       expect(await until(() => h.core.queue.stats().streams === 0), end).toBe(true);
+    }
+  });
+});
+
+/** Writes raw bytes on a fresh connection; resolves with everything the server sent once it closed the connection. */
+function raw(bytes: string | Buffer, p = port): Promise<{ text: string; closedByServer: boolean }> {
+  return new Promise((resolve) => {
+    const socket = connect(p, '127.0.0.1');
+    let text = '';
+    let closedByServer = false;
+    const timer = setTimeout(() => socket.destroy(), 3_000);
+    socket.on('data', (d) => (text += d.toString('latin1')));
+    socket.on('end', () => (closedByServer = true));
+    socket.on('error', () => {});
+    socket.on('close', () => {
+      clearTimeout(timer);
+      resolve({ text, closedByServer });
+    });
+    socket.write(bytes);
+  });
+}
+
+function parseAnswer(text: string) {
+  const [head, ...rest] = text.split('\r\n\r\n');
+  const [statusLine, ...headerLines] = head!.split('\r\n');
+  const headers = Object.fromEntries(headerLines.map((l) => [l.slice(0, l.indexOf(':')).toLowerCase(), l.slice(l.indexOf(':') + 1).trim()]));
+  return { status: Number(statusLine!.split(' ')[1]), headers, body: rest.join('\r\n\r\n') };
+}
+
+describe("what Node's HTTP parser refuses gets the contract's error body, and the connection is closed", () => {
+  const big = 'a'.repeat(10 * 1024);
+  const cases: [string, string | Buffer, number][] = [
+    ['headers over the limit', `GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: ${big}\r\n\r\n`, 431],
+    ['a URL over the limit', `GET /v1/events?${big} HTTP/1.1\r\nHost: x\r\n\r\n`, 431],
+    ['a malformed request line', 'GARBAGE\r\n\r\n', 400],
+    ['a control character in a header', 'GET /healthz HTTP/1.1\r\nHost: x\r\nX-A: a\x01b\r\n\r\n', 400],
+    ['raw UTF-8 bytes in the path', Buffer.concat([Buffer.from('GET /v1/events/'), Buffer.from('é', 'utf8'), Buffer.from(' HTTP/1.1\r\nHost: x\r\n\r\n')]), 400],
+    ['Content-Length with Transfer-Encoding', 'POST /v1/admin/events HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n', 400],
+    ['a backslash in the path', 'GET /v1\\events HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n', 400],
+  ];
+  it.each(cases)('%s', async (_name, bytes, status) => {
+    const r = await raw(bytes);
+    const a = parseAnswer(r.text);
+    expect(a.status, r.text.slice(0, 200)).toBe(status);
+    expect(a.headers['content-type']).toMatch(/^application\/json/);
+    const body = JSON.parse(a.body);
+    expect(typeof body.error.code).toBe('string');
+    expect(typeof body.error.message).toBe('string');
+    expect(a.headers.connection).toBe('close');
+    expect(r.closedByServer).toBe(true);
+  });
+
+  it('the header limit is the configured one', async () => {
+    const small = await startHttpServer(fetchWithSlow, { ...serverOptions(), maxHeaderBytes: 2 * 1024 });
+    try {
+      const r = await raw(`GET /healthz HTTP/1.1\r\nHost: x\r\nX-Mid: ${'a'.repeat(4 * 1024)}\r\nConnection: close\r\n\r\n`, small.port);
+      expect(parseAnswer(r.text).status).toBe(431);
+      const ok = await raw(`GET /healthz HTTP/1.1\r\nHost: x\r\nX-Mid: ${'a'.repeat(4 * 1024)}\r\nConnection: close\r\n\r\n`);
+      expect(parseAnswer(ok.text).status).toBe(200);
+    } finally {
+      await small.close();
     }
   });
 });

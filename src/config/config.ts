@@ -22,6 +22,8 @@ const schema = z.object({
   ACCESS_LOG: z.coerce.number().min(0).max(1).default(0),
   BODY_LIMIT_BYTES: int(64 * 1024, 1024, 16 * 1024 * 1024),
   REQUEST_TIMEOUT_MS: int(30_000, 100),
+  /** Request line plus headers; a request over it gets 431 (Node's default, set explicitly). */
+  HTTP_MAX_HEADER_BYTES: int(16 * 1024, 1024, 1024 * 1024),
   SHUTDOWN_TIMEOUT_MS: int(30_000, 100),
   RATE_LIMIT_WINDOW_MS: int(10_000, 100),
   /** Writes per caller per window per API process; 0 turns the limit off. */
@@ -138,6 +140,7 @@ export type Config = {
   accessLogSample: number;
   bodyLimitBytes: number;
   requestTimeoutMs: number;
+  maxHeaderBytes: number;
   shutdownTimeoutMs: number;
   rateLimit: { windowMs: number; limit: number };
   /**
@@ -272,6 +275,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     accessLogSample: e.ACCESS_LOG,
     bodyLimitBytes: e.BODY_LIMIT_BYTES,
     requestTimeoutMs: e.REQUEST_TIMEOUT_MS,
+    maxHeaderBytes: e.HTTP_MAX_HEADER_BYTES,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
     rateLimit: { windowMs: e.RATE_LIMIT_WINDOW_MS, limit: e.RATE_LIMIT_MAX },
     jwtSecret: hs256Secret ?? randomBytes(32).toString('base64url'),

@@ -3,7 +3,6 @@ const encoder = new TextEncoder();
 const SSE_HEADERS = {
   'content-type': 'text/event-stream; charset=utf-8',
   'cache-control': 'no-cache, no-transform',
-  connection: 'keep-alive',
   // nginx and similar proxies would otherwise buffer the stream
   'x-accel-buffering': 'no',
 };
