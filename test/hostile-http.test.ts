@@ -146,3 +146,37 @@ describe("what Node's HTTP parser refuses gets the contract's error body, and th
     }
   });
 });
+
+describe('graceful stop', () => {
+  it('closes idle keep-alive sockets at once, answers the request in flight with Connection: close, and is done when it is', async () => {
+    const g = await startHttpServer(fetchWithSlow, serverOptions());
+    const agent = new Agent({ keepAlive: true });
+    const slowAgent = new Agent({ keepAlive: true });
+    const get = (path: string, a = agent) =>
+      new Promise<{ status: number; connection?: string; body: string; socket: import('node:net').Socket }>((resolve, reject) => {
+        const req = request({ host: '127.0.0.1', port: g.port, path, agent: a }, (res) => {
+          let body = '';
+          res.on('data', (d) => (body += d));
+          res.on('end', () => resolve({ status: res.statusCode!, connection: res.headers.connection, body, socket: req.socket! }));
+        });
+        req.on('error', reject).end();
+      });
+    const idle = await Promise.all([get('/healthz'), get('/healthz'), get('/healthz')]);
+    const idleClosed = idle.map((r) => (r.socket.destroyed ? Promise.resolve() : once(r.socket, 'close')));
+    expect(idle.every((r) => r.connection === 'keep-alive')).toBe(true);
+
+    const slow = get('/slow', slowAgent);
+    await sleep(100); // the slow request is in flight
+    let stopped = false;
+    const stopping = g.close().then(() => (stopped = true));
+    await Promise.all(idleClosed); // idle sockets go at once, long before the slow answer
+    expect(stopped).toBe(false);
+    const s = await slow;
+    expect([s.status, s.body, s.connection]).toEqual([200, 'slow done', 'close']);
+    // Done as soon as the last request is: far inside the keep-alive timeout (65 s) it used to wait out.
+    const outcome = await Promise.race([stopping.then(() => 'stopped'), sleep(10_000).then(() => 'still waiting')]);
+    expect(outcome).toBe('stopped');
+    agent.destroy();
+    slowAgent.destroy();
+  });
+});

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { request, type IncomingHttpHeaders } from 'node:http';
+import { request, type Agent, type IncomingHttpHeaders } from 'node:http';
 import { createServer } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
@@ -29,8 +29,16 @@ export function spawnEntry(entry: 'api' | 'worker', env: Record<string, string>)
 
 export type RawResult = { status: number; body: any; headers?: IncomingHttpHeaders } | { error: string };
 
-/** One request on its own connection (no keep-alive), so a refused connection is visible as such. */
-export function rawRequest(port: number, method: string, path: string, opts: { token?: string; body?: unknown; headers?: Record<string, string> } = {}): Promise<RawResult> {
+/**
+ * One request, by default on its own connection (no keep-alive), so a refused connection is
+ * visible as such; with `agent`, on that agent's (keep-alive) connections.
+ */
+export function rawRequest(
+  port: number,
+  method: string,
+  path: string,
+  opts: { token?: string; body?: unknown; headers?: Record<string, string>; agent?: Agent } = {},
+): Promise<RawResult> {
   return new Promise((resolve) => {
     const payload = opts.body === undefined ? undefined : JSON.stringify(opts.body);
     const req = request(
@@ -39,7 +47,7 @@ export function rawRequest(port: number, method: string, path: string, opts: { t
         port,
         method,
         path,
-        agent: false,
+        agent: opts.agent ?? false,
         headers: {
           ...(payload ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } : {}),
           ...(opts.token ? { authorization: `Bearer ${opts.token}` } : {}),
