@@ -30,7 +30,7 @@ const metricsServer = serveMetrics(metrics.registry, config.host, config.consume
 
 try {
   // Best effort: in development the topic may not exist yet; in production it usually does.
-  await ensureTopic(kafka, config.kafka.topic).catch((err) => logger.warn({ err }, 'could not ensure topic'));
+  await ensureTopic(kafka, config.kafka.topic, config.kafka.partitions).catch((err) => logger.warn({ err }, 'could not ensure topic'));
   await consumer.start();
   logger.info({ topic: config.kafka.topic, group: GROUP }, 'notifications consumer started');
 } catch (err) {

@@ -2,6 +2,7 @@
 import { loadConfigOrExit } from './config/load';
 import { createCore } from './core';
 import { outboxBacklog } from './outbox/outbox';
+import { createKafka, ensureTopicEventually } from './outbox/kafka';
 import { createRelayKafka, OutboxRelay } from './outbox/relay';
 import { admissionJob } from './queue/ticker';
 import { createLogger } from './shared/logger';
@@ -62,6 +63,14 @@ const jobs = new JobRunner(logger, { onRun: metrics.onJobRun })
   });
 const metricsServer = serveMetrics(metrics.registry, config.host, config.worker.metricsPort, logger);
 
+// A consumer that subscribes before the first publish (a fresh stack) needs the topic to
+// exist: create it at start with the configured partitions, retrying while Kafka is down.
+const topicAbort = new AbortController();
+const topicReady = ensureTopicEventually(createKafka(config.kafka, logger, `${config.kafka.clientId}-admin`), config.kafka.topic, config.kafka.partitions, {
+  logger,
+  signal: topicAbort.signal,
+});
+
 try {
   await relay.start();
   jobs.start();
@@ -76,6 +85,8 @@ try {
 }
 
 onShutdown(logger, config.shutdownTimeoutMs, async () => {
+  topicAbort.abort();
+  await topicReady;
   metricsServer.close();
   await jobs.stop();
   await relay.stop();

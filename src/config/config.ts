@@ -67,6 +67,8 @@ const schema = z.object({
   KAFKA_BROKERS: z.string().default('127.0.0.1:9092'),
   KAFKA_TOPIC: z.string().regex(/^[A-Za-z0-9._-]{1,200}$/).default('booking.events'),
   KAFKA_CLIENT_ID: z.string().default('boxoffice'),
+  /** Partitions of the topic the worker creates when it does not exist yet. */
+  KAFKA_PARTITIONS: int(3, 1, 10_000),
 
   /** Circuit breakers (PostgreSQL, Redis, Kafka): open at this failure share over the window. */
   BREAKER_ERROR_PERCENT: int(50, 1, 100),
@@ -184,7 +186,7 @@ export type Config = {
     commandTimeoutMs: number;
     connectTimeoutMs: number;
   };
-  kafka: { brokers: string[]; topic: string; clientId: string };
+  kafka: { brokers: string[]; topic: string; clientId: string; partitions: number };
   groupCommit: { maxBatch: number; concurrency: number };
   breakers: { errorThresholdPercentage: number; volumeThreshold: number; windowMs: number; resetTimeoutMs: number };
   rebuild: { lockMs: number; quiesceMs: number };
@@ -321,6 +323,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       brokers: e.KAFKA_BROKERS.split(',').map((s) => s.trim()).filter(Boolean),
       topic: e.KAFKA_TOPIC,
       clientId: e.KAFKA_CLIENT_ID,
+      partitions: e.KAFKA_PARTITIONS,
     },
     groupCommit: { maxBatch: e.GROUP_COMMIT_MAX_BATCH, concurrency: e.GROUP_COMMIT_CONCURRENCY },
     breakers: {

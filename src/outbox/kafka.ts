@@ -64,3 +64,32 @@ export async function ensureTopic(kafka: Kafka, topic: string, partitions = 3): 
     await admin.disconnect().catch(() => {});
   }
 }
+
+/**
+ * `ensureTopic` until it succeeds (Kafka may be down when the worker starts; the relay
+ * copes with that, and the topic must still exist before a consumer's first subscribe),
+ * backing off up to `maxDelayMs`; stops when the signal aborts.
+ */
+export async function ensureTopicEventually(
+  kafka: Kafka,
+  topic: string,
+  partitions: number,
+  o: { logger: Logger; signal: AbortSignal; maxDelayMs?: number },
+): Promise<boolean> {
+  let delay = 250;
+  while (!o.signal.aborted) {
+    try {
+      await ensureTopic(kafka, topic, partitions);
+      o.logger.info({ topic, partitions }, 'kafka topic ensured');
+      return true;
+    } catch (err) {
+      o.logger.warn({ err, topic, retryInMs: delay }, 'could not ensure the kafka topic; retrying');
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, delay);
+        o.signal.addEventListener('abort', () => (clearTimeout(t), resolve()), { once: true });
+      });
+      delay = Math.min(delay * 2, o.maxDelayMs ?? 10_000);
+    }
+  }
+  return false;
+}
