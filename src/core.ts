@@ -63,6 +63,9 @@ export function createCore<M extends CoreMetrics = ApiMetrics>(
   metrics: M = createApiMetrics() as unknown as M,
 ): Core<M> {
   const sql = createSql(config.db, { applicationName: `boxoffice-${name}`, metrics });
+  // Long readers (admin exports hold a connection for a whole download) get a small pool of
+  // their own, so however many run, holds and confirms always find a connection.
+  const exportSql = createSql({ ...config.db, max: config.db.exportMax }, { applicationName: `boxoffice-${name}-export` });
   const redis = createRedis(config.redis, {
     onError: (err) => logger.warn({ err: err.message }, 'redis connection error'),
     metrics,
@@ -123,14 +126,14 @@ export function createCore<M extends CoreMetrics = ApiMetrics>(
   });
   return {
     config, metrics, logger, sql, auth: createAuthenticator(config.auth), redis, catalog, loader, events, queue, eventAdmin, reservations,
-    exports: new ExportService({ sql, events }),
+    exports: new ExportService({ sql: exportSql, events }),
     stats: new StatsService({ sql, events, queue }),
     transitions,
     breakers,
     async close() {
       await writer.drain();
       breakers.shutdown();
-      await Promise.allSettled([sql.end({ timeout: 5 }), redis.quit()]);
+      await Promise.allSettled([sql.end({ timeout: 5 }), exportSql.end({ timeout: 5 }), redis.quit()]);
     },
   };
 }

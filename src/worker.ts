@@ -10,7 +10,7 @@ import { onShutdown } from './shared/shutdown';
 import { createWorkerMetrics } from './telemetry/metrics';
 import { serveMetrics } from './telemetry/serve-metrics';
 import { Reconciler } from './worker/reconcile';
-import { releaseExpired } from './worker/release';
+import { BatchSizer, releaseExpired } from './worker/release';
 import { purgeRetained } from './worker/retention';
 import { JobRunner } from './worker/runner';
 
@@ -44,6 +44,7 @@ const admission = admissionJob(core.queue, (rooms) => metrics.recordQueues(rooms
 const release = {
   ...core.transitions,
   batch: config.worker.releaseBatch,
+  sizer: new BatchSizer(config.worker.releaseBatch, config.db.statementTimeoutMs / 4),
   logger: logger.child({ job: 'seat-release' }),
   onBatch: (n: number) => metrics.releases.inc({ reason: 'expired' }, n),
 };

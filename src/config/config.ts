@@ -46,6 +46,8 @@ const schema = z.object({
 
   DATABASE_URL: z.string().url().default('postgres://postgres@127.0.0.1:5432/boxoffice'),
   PG_POOL_MAX: int(10, 1, 500),
+  /** Connections of the exports' own pool (each running export holds one for its whole download). */
+  PG_EXPORT_POOL_MAX: int(2, 1, 100),
   PG_IDLE_TIMEOUT_S: int(30, 0),
   PG_MAX_LIFETIME_S: int(30 * 60, 0),
   PG_CONNECT_TIMEOUT_S: int(5, 1),
@@ -171,6 +173,7 @@ export type Config = {
   db: {
     url: string;
     max: number;
+    exportMax: number;
     idleTimeoutS: number;
     maxLifetimeS: number;
     connectTimeoutS: number;
@@ -302,6 +305,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     db: {
       url: e.DATABASE_URL,
       max: e.PG_POOL_MAX,
+      exportMax: e.PG_EXPORT_POOL_MAX,
       idleTimeoutS: e.PG_IDLE_TIMEOUT_S,
       maxLifetimeS: e.PG_MAX_LIFETIME_S,
       connectTimeoutS: e.PG_CONNECT_TIMEOUT_S,

@@ -5,6 +5,7 @@ import { reservationExportRows } from './reservations';
 
 /** Admin exports: the rows of one event, read from a PostgreSQL cursor batch by batch. */
 export class ExportService {
+  /** `sql`: the exports' own small pool (core.ts), never the request pool. */
   constructor(private readonly d: { sql: Sql; events: EventService }) {}
 
   /** 404 before the stream starts; the rows are read only as the response is written. */
