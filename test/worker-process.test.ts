@@ -56,3 +56,33 @@ it('the worker creates the topic with the configured partitions at start, so a c
   }
   expect(await exited, worker.output()).toBe(0);
 });
+
+it('a failed job run is counted in boxoffice_worker_job_failures_total', async () => {
+  const metricsPort = await freePort();
+  // A schema with no tables: every seat-release run fails.
+  const worker = spawnEntry('worker', {
+    NODE_ENV: 'test',
+    DATABASE_URL: TEST_DATABASE_URL,
+    REDIS_URL: TEST_REDIS_URL,
+    KAFKA_BROKERS: TEST_KAFKA_BROKERS,
+    REDIS_PREFIX: h.config.redis.prefix,
+    PG_SCHEMA: `nope_${randomUUID().replaceAll('-', '').slice(0, 8)}`,
+    KAFKA_TOPIC: `t.fail.${randomUUID().slice(0, 8)}`,
+    RELEASE_INTERVAL_MS: '100',
+    WORKER_METRICS_PORT: String(metricsPort),
+    LOG_LEVEL: 'info',
+  });
+  const exited = new Promise<number | null>((resolve) => worker.on('exit', (code) => resolve(code)));
+  try {
+    const failures = async () => {
+      const text = await fetch(`http://127.0.0.1:${metricsPort}/metrics`).then((r) => r.text(), () => '');
+      return Number(/^boxoffice_worker_job_failures_total\{job="seat-release"\} (\d+)/m.exec(text)?.[1] ?? 0);
+    };
+    const deadline = Date.now() + 30_000;
+    while ((await failures()) < 2 && Date.now() < deadline) await sleep(200);
+    expect(await failures(), worker.output()).toBeGreaterThanOrEqual(2);
+  } finally {
+    worker.kill('SIGTERM');
+  }
+  await exited;
+});
