@@ -43,10 +43,14 @@ describe('resource isolation', () => {
 
   it('9,000 holds due at once expire in batches that stay inside a short statement timeout', async () => {
     const ev = await h.createEvent({ zones: [{ code: 'FLOOR', name: 'Floor', priceCents: 15000, kind: 'ga', capacity: 10_000 }] });
-    await h.core.sql`
+    // Setup only: a bulk insert, beyond the stack's own statement timeout on a loaded machine.
+    await h.core.sql.begin(async (tx) => {
+      await tx`set local statement_timeout = 60000`;
+      await tx`
       insert into reservations (id, event_id, user_id, zone_code, quantity, total_cents, status, idempotency_key, request_hash, expires_at)
       select gen_random_uuid(), ${ev.id}, 'burst-' || g, 'FLOOR', 1, 15000, 'held', 'k-' || g, 'h', now() - interval '1 second'
       from generate_series(1, 9000) g`;
+    });
     await h.core.loader.rebuildNow(ev.id); // Redis holds them too, as if they had come through the API
     // A worker pool whose statements PostgreSQL cancels after 150 ms, and a batch limit far too big for it.
     const sql = createSql({ ...h.config.db, max: 2, statementTimeoutMs: 150 }, { applicationName: 'iso-expiry' });

@@ -57,7 +57,7 @@ it('the worker creates the topic with the configured partitions at start, so a c
   expect(await exited, worker.output()).toBe(0);
 });
 
-it('a failed job run is counted in boxoffice_worker_job_failures_total', async () => {
+it('a failed seat-release run is visible in boxoffice_job_runs_total{result="failure"}', async () => {
   const metricsPort = await freePort();
   // A schema with no tables: every seat-release run fails.
   const worker = spawnEntry('worker', {
@@ -76,7 +76,8 @@ it('a failed job run is counted in boxoffice_worker_job_failures_total', async (
   try {
     const failures = async () => {
       const text = await fetch(`http://127.0.0.1:${metricsPort}/metrics`).then((r) => r.text(), () => '');
-      return Number(/^boxoffice_worker_job_failures_total\{job="seat-release"\} (\d+)/m.exec(text)?.[1] ?? 0);
+      const m = /^boxoffice_job_runs_total\{(?=[^}]*job="seat-release")(?=[^}]*result="failure")[^}]*\} (\d+)/m.exec(text);
+      return Number(m?.[1] ?? 0);
     };
     const deadline = Date.now() + 30_000;
     while ((await failures()) < 2 && Date.now() < deadline) await sleep(200);
