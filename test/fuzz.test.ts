@@ -11,11 +11,11 @@ import { checkInvariants } from './invariants';
  * and odd Unicode, missing and extra fields, odd headers and tokens). Properties: never a
  * 5xx, every error in the contract's shape, and the inventory invariants hold afterwards.
  *
- * FUZZ_RUNS sets the number of requests (default 1500, about half a minute on a loaded
+ * FUZZ_RUNS sets the number of requests (default 1000, well under a minute on a loaded
  * 2-core machine); e.g. `FUZZ_RUNS=50000 npx vitest run test/fuzz.test.ts` for a long run,
  * FUZZ_SEED to replay a failure.
  */
-const RUNS = Number(process.env.FUZZ_RUNS ?? 1500);
+const RUNS = Number(process.env.FUZZ_RUNS ?? 1000);
 const SEED = process.env.FUZZ_SEED ? Number(process.env.FUZZ_SEED) : undefined;
 const MAX_PER_USER = 6;
 

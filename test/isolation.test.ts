@@ -7,8 +7,7 @@ import { startHarness, type Harness } from './harness';
 
 let h: Harness;
 beforeAll(async () => {
-  // A short quiesce: the expiry test rebuilds Redis from rows it inserts itself.
-  h = await startHarness({ PG_POOL_MAX: '3', PG_EXPORT_POOL_MAX: '1', REBUILD_QUIESCE_MS: '1500' });
+  h = await startHarness({ PG_POOL_MAX: '3', PG_EXPORT_POOL_MAX: '1' });
 });
 afterAll(() => h.close());
 
