@@ -115,6 +115,7 @@ it('PostgreSQL black-holed mid-sale: once the breaker opens holds answer 503 + R
     redisHoldsWhileOpen: redisWhileOpen,
     recoveredAfterMs: recoveredAt - restoredAt,
     holdsPerSecond: { before: rate(outageAt - 500, outageAt).toFixed(0), after: rate(recoveredAt, recoveredAt + 1000).toFixed(0) },
+    afterRestore: samples.filter((s) => s.at >= restoredAt).reduce<Record<string, number>>((m, s) => ((m[`${s.status} ${s.breaker}`] = (m[`${s.status} ${s.breaker}`] ?? 0) + 1), m), {}),
     statuses: samples.reduce<Record<number, number>>((m, s) => ((m[s.status] = (m[s.status] ?? 0) + 1), m), {}),
   });
   expect(lat.length).toBeGreaterThan(100);
