@@ -102,7 +102,7 @@ export function createCore<M extends CoreMetrics = ApiMetrics>(
   const breakers = new Breakers({
     ...config.breakers,
     // A hold's write ends within its statement timeout plus a connection's setup.
-    timeoutMs: { postgres: config.db.statementTimeoutMs + 1_000 },
+    timeoutMs: { postgres: config.db.statementTimeoutMs + 2_000 },
     onState: (breaker, state) => {
       metrics.breakerState.set({ breaker }, breakerValue[state]);
       if (state !== 'closed') logger.warn({ breaker, state }, 'circuit breaker ' + state);

@@ -65,7 +65,7 @@ it('PostgreSQL black-holed mid-sale: once the breaker opens holds answer 503 + R
       const r = await h.call('POST', `/v1/events/${ev.id}/reservations`, { token, body: { zone: 'FLOOR', quantity: 1 } });
       samples.push({ at, ms: Date.now() - at, status: r.status, retryAfter: r.headers.get('retry-after'), breaker: h.core.breakers.state('postgres') });
       // Clients back off a little (real ones wait Retry-After); it keeps the drill's own load sane.
-      if (r.status === 503) await sleep(100);
+      if (r.status === 503) await sleep(250);
     }
   }
   const clients = users.map(client);
