@@ -2,18 +2,18 @@
 //
 // What one event can do on a Redis Cluster. Every key of an event carries the hash tag
 // {evt:<id>}, so an event lives in one slot on one master: its holds are bounded by what one
-// Redis core does with lua/reserve-6.lua, however many masters the cluster has. Measured
+// Redis core does with lua/reserve-8.lua, however many masters the cluster has. Measured
 // through the application's own client (ioredis Cluster, auto-pipelining, the reserveScript
 // wrapper): 1 event, then 3 events whose slots sit on 3 different masters, side by side.
 // Uses REDIS_CLUSTER_NODES, or the local cluster of scripts/services.sh (started if needed).
 import { execFileSync } from 'node:child_process';
 import { createHash, randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../../src/config/config';
 import { reserveScript } from '../../src/inventory/scripts';
 import { createRedis, redisMasters } from '../../src/redis/client';
 import { eventKeys } from '../../src/redis/keys';
+import { readScripts } from '../../src/redis/scripts';
 
 const { values: args } = parseArgs({ options: { seconds: { type: 'string' }, 'in-flight': { type: 'string' } } });
 const seconds = Number(args.seconds ?? 5);
@@ -81,8 +81,8 @@ try {
   // (EVALSHA, pipelined) straight to the master that owns the event's slot.
   const id = three[0]!;
   const k = eventKeys(prefix, id);
-  const keys = [k.meta, k.holds, k.users, k.idem, k.zoneSeats('GA'), k.zoneCounts('GA')];
-  const lua = readFileSync(new URL('../../lua/reserve-6.lua', import.meta.url), 'utf8');
+  const keys = [k.meta, k.holds, k.users, k.idem, k.zoneSeats('GA'), k.zoneCounts('GA'), k.zoneFree('GA'), k.zoneIndex('GA')];
+  const lua = readScripts().get('reserve')!.lua;
   const sha = createHash('sha1').update(lua).digest('hex');
   const slot = Number(await redis.cluster('KEYSLOT', k.meta));
   const slots = (await redis.cluster('SLOTS')) as unknown as [number, number, [string, number]][];
@@ -90,7 +90,7 @@ try {
   const master = redisMasters(redis).find((m) => m.options.port === port)!;
   await master.script('LOAD', lua);
   const out = execFileSync('redis-benchmark', ['-h', host, '-p', String(port), '-c', '50', '-P', '16', '-n', '300000', '-r', '1000000000', '--csv',
-    'EVALSHA', sha, '6', ...keys, String(Date.now()), 'r:__rand_int__', 'u:__rand_int__', '', 'h', 'GA', '1']).toString();
+    'EVALSHA', sha, String(keys.length), ...keys, String(Date.now()), 'r:__rand_int__', 'u:__rand_int__', '', 'h', 'GA', '1', 'ga']).toString();
   const lines = out.trim().split('\n').filter((l) => l.startsWith('"'));
   const head = JSON.parse(`[${lines[0]}]`) as string[];
   const row = JSON.parse(`[${lines.at(-1)}]`) as string[];
