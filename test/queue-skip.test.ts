@@ -5,7 +5,7 @@ import { queueSettings } from '../src/queue/settings';
 import { QueueStore, parseEntry } from '../src/queue/store';
 import { startAdmissionTicker } from '../src/queue/ticker';
 import type { Harness } from './harness';
-import { sleep, startQueueServer, watch } from './queue/helpers';
+import { allAdmitted, sleep, startQueueServer, watch } from './queue/helpers';
 
 // A short idle window, so abandoned tickets go stale within the test; streams must keep
 // their holders fresh (they refresh every third of it).
@@ -36,7 +36,7 @@ describe('abandoned tickets', () => {
     await sleep(1_600);
     const resumed = Date.now();
     await h.call('PATCH', `/v1/admin/events/${ev.id}/queue`, { token: admin, body: { paused: false } });
-    const admitted = await Promise.all(watchers.map((w) => w.admitted));
+    const admitted = await allAdmitted(watchers, 10_000);
     // Five active holders at 10/s (one banked): about 0.4 s; without skipping it would be 0.9 s.
     expect(Math.max(...admitted.map((x) => x.at)) - resumed).toBeLessThan(750);
     const state = await h.call('GET', `/v1/admin/events/${ev.id}/queue`, { token: admin });

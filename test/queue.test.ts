@@ -6,7 +6,8 @@ import { QueueStore, parseEntry } from '../src/queue/store';
 import { queueSettings } from '../src/queue/settings';
 import type { BoxEvent } from '../src/events/model';
 import { startHarness, type Harness } from './harness';
-import { listen, readStream, sleep, startQueueServer, watch } from './queue/helpers';
+import { allAdmitted, allClosed, listen, readStream, sleep, startQueueServer, watch } from './queue/helpers';
+import { waitUntil } from './wait';
 
 const QUEUE_ENV = { QUEUE_RETRY_MS: '300' };
 
@@ -45,7 +46,8 @@ describe('flash sale: 300 early buyers at 50/s', () => {
     const watchers = users.map((_, i) => watch(streamUrl(ev.id, joins[i]!.body.ticket)));
     await sleep(Math.max(0, openAt - Date.now() - 300));
     expect(Date.now()).toBeLessThan(openAt); // every stream opened inside the lobby
-    const admitted = await Promise.all(watchers.map((w) => w.admitted));
+    // 300 at 50/s take 6 s; the bound only turns a stall into a clear failure.
+    const admitted = await allAdmitted(watchers, 20_000);
     const last = Math.max(...admitted.map((a) => a.at));
     expect((last - openAt) / 1000).toBeGreaterThan(6 * 0.8);
     expect((last - openAt) / 1000).toBeLessThan(6 * 1.2);
@@ -84,7 +86,7 @@ describe('flash sale: 300 early buyers at 50/s', () => {
     expect(numbers).not.toEqual(Array.from({ length: 300 }, (_, i) => i + 1));
 
     // Each stream ended after "admitted"; EventSource reconnected with Last-Event-ID and got 204.
-    await Promise.all(watchers.map((w) => w.closed()));
+    await allClosed(watchers, 10_000);
     for (const w of watchers) {
       expect(w.events.filter((e) => e.type === 'admitted')).toHaveLength(1);
       expect(w.events.at(-1)!.id).toBe('admitted');
@@ -102,7 +104,7 @@ describe('flash sale: 300 early buyers at 50/s', () => {
         headers: pass === undefined ? {} : { 'x-queue-pass': pass },
       });
     const borrowed = await hold(users[b]!, passA);
-    expect([borrowed.status, borrowed.body.error.code]).toEqual([403, 'QUEUE_PASS_REQUIRED']);
+    expect([borrowed.status, borrowed.body.error?.code]).toEqual([403, 'QUEUE_PASS_REQUIRED']);
     expect((await hold(users[a]!)).status).toBe(403);
     const forged = passA.slice(0, -2) + (passA.endsWith('AA') ? 'BB' : 'AA');
     expect((await hold(users[a]!, forged)).status).toBe(403);
@@ -216,7 +218,7 @@ describe('after opening', () => {
 
     const resumed = Date.now();
     expect((await patch({ paused: false })).body.paused).toBe(false);
-    while ((await poll(1)).body.status !== 'admitted') await sleep(50);
+    await waitUntil('ticket 2 admitted after resuming at 2/s', async () => (await poll(1)).body, { done: (b) => b.status === 'admitted', timeoutMs: 5_000, stepMs: 50 });
     // Two at 2/s, the first from the one admission banked while the queue was empty: 0.5 s.
     expect(Date.now() - resumed).toBeGreaterThan(400);
     expect(Date.now() - resumed).toBeLessThan(1_100);
@@ -227,7 +229,7 @@ describe('after opening', () => {
     const [row] = await h.core.sql`select queue_admit_per_second as r from events where id = ${ev.id}`;
     expect(row!.r).toBe(40);
     const t = Date.now();
-    while ((await poll(5)).body.status !== 'admitted') await sleep(20);
+    await waitUntil('ticket 6 admitted at 40/s', async () => (await poll(5)).body, { done: (b) => b.status === 'admitted', timeoutMs: 5_000, stepMs: 20 });
     expect(Date.now() - t).toBeLessThan(600); // four at 40/s: 0.1 s
     const state = await h.call('GET', `/v1/admin/events/${ev.id}/queue`, { token: admin });
     expect(state.body).toMatchObject({ issued: 6, admittedUpTo: 6, admitted: 6, skipped: 0, waiting: 0 });
@@ -279,10 +281,10 @@ describe('tickets and errors', () => {
     expect((await h.call('POST', `/v1/events/${ev.id}/queue`)).status).toBe(401);
     expect((await h.call('POST', `/v1/events/${randomUUID()}/queue`, { token: await h.token(user) })).status).toBe(404);
     const disabled = await join(plain.id, user);
-    expect([disabled.status, disabled.body.error.code]).toEqual([409, 'QUEUE_DISABLED']);
+    expect([disabled.status, disabled.body.error?.code]).toEqual([409, 'QUEUE_DISABLED']);
     // A queue pass is required where there is a queue, and only there.
     const hold = await h.call('POST', `/v1/events/${ev.id}/reservations`, { token: await h.token(user), body: { zone: 'FLOOR', quantity: 1 } });
-    expect([hold.status, hold.body.error.code]).toEqual([403, 'QUEUE_PASS_REQUIRED']);
+    expect([hold.status, hold.body.error?.code]).toEqual([403, 'QUEUE_PASS_REQUIRED']);
   });
 
   it('streams with an id on every event, retry hint first, and 204 for a reconnect after admission', async () => {
@@ -314,10 +316,10 @@ describe('connections', () => {
     const before = await stats();
 
     const held = users.map((_, i) => watch(streamUrl(ev.id, tickets[i]!)));
-    while ((await stats()).streams < 100) await sleep(20);
+    await waitUntil('100 streams open', stats, { done: (s) => s.streams >= 100, timeoutMs: 15_000, stepMs: 20 });
     expect(await stats()).toMatchObject({ streams: 100, rooms: 1, timer: true });
     for (const w of held) w.es.close();
-    while ((await stats()).streams > 0) await sleep(20);
+    await waitUntil('every stream closed', stats, { done: (s) => s.streams === 0, timeoutMs: 10_000, stepMs: 20 });
 
     const cycles = 10_000;
     let done = 0;

@@ -119,7 +119,7 @@ describe('seat map of a big zone', () => {
     });
     await h.core.redis.del(eventKeys(h.config.redis.prefix, created.id).meta);
     const res = await h.call('GET', `/v1/events/${created.id}/zones/BIG/seats`);
-    expect([res.status, res.body.error.code]).toEqual([503, 'UNAVAILABLE']);
+    expect([res.status, res.body.error?.code]).toEqual([503, 'UNAVAILABLE']);
     expect((await h.call('GET', url('NOPE'))).status).toBe(404);
   });
 });

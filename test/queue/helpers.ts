@@ -4,6 +4,7 @@ import type { Server } from 'node:http';
 import { prefixPattern } from '../../src/redis/keys';
 import type { RedisClient } from '../../src/redis/client';
 import { delEach, keysMatching } from '../redis-admin';
+import { within } from '../wait';
 
 /** A real HTTP server on an ephemeral port. */
 export function listen(fetch: (req: Request) => Response | Promise<Response>): Promise<{ url: string; server: Server; close(): Promise<void> }> {
@@ -23,6 +24,25 @@ export function listen(fetch: (req: Request) => Response | Promise<Response>): P
 }
 
 export type Received = { type: string; id: string; data: any; at: number };
+
+type Watcher = ReturnType<typeof watch>;
+
+/** Every watcher's "admitted" event, or a failure saying how many came and what the others last saw. */
+export async function allAdmitted(watchers: Watcher[], timeoutMs: number): Promise<Received[]> {
+  let got = 0;
+  const each = watchers.map((w) => w.admitted.then((r) => (got++, r)));
+  return within(`"admitted" on all ${watchers.length} streams`, Promise.all(each), timeoutMs, () => {
+    const stuck = watchers.find((w) => !w.events.some((e) => e.type === 'admitted'));
+    return `${got} admitted; a waiting one last saw ${JSON.stringify(stuck?.events.at(-1)?.data ?? null)}`;
+  });
+}
+
+/** Every EventSource gave up for good (204 after "admitted"), within the bound. */
+export async function allClosed(watchers: Watcher[], timeoutMs: number): Promise<void> {
+  await within(`all ${watchers.length} streams to end`, Promise.all(watchers.map((w) => w.closed())), timeoutMs, () =>
+    `${watchers.filter((w) => w.es.readyState === w.es.CLOSED).length} closed`,
+  );
+}
 
 /** A browser-style EventSource on a ticket's stream, recording every event it gets. */
 export function watch(url: string) {
