@@ -53,6 +53,28 @@ describe('seated double-booking when Redis is wrong', () => {
   });
 });
 
+describe('idempotency when Redis lost the key', () => {
+  it("a retry whose Redis record is gone still gets the first reservation: PostgreSQL's unique key refuses a second", async () => {
+    const ev = await h.createEvent();
+    const k = eventKeys(h.config.redis.prefix, ev.id);
+    const user = `idem-${randomUUID()}`;
+    const token = await h.token(user);
+    const key = randomUUID();
+    const send = () => h.call('POST', `/v1/events/${ev.id}/reservations`, { token, body: { zone: 'FLOOR', quantity: 2 }, headers: { 'idempotency-key': key } });
+    const first = await send();
+    expect(first.status).toBe(201);
+    // Redis loses the idempotency record (and only that), so the retry runs its Lua again.
+    await h.core.redis.del(k.idem);
+    const retry = await send();
+    expect([retry.status, retry.body.id], `retry with the same key: ${JSON.stringify(retry.body)}`).toEqual([201, first.body.id]);
+    const [row] = await h.core.sql<{ n: number; q: number }[]>`select count(*)::int as n, coalesce(sum(quantity), 0)::int as q
+      from reservations where user_id = ${user} and status in ('held', 'confirmed')`;
+    expect(row, 'reservations of the buyer in PostgreSQL').toEqual({ n: 1, q: 2 });
+    // The retry's own Redis hold was undone: GA counts agree with PostgreSQL.
+    expect(await h.core.redis.hget(k.zoneCounts('FLOOR'), 'held'), 'GA units held in Redis').toBe('2');
+  });
+});
+
 describe('GA capacity', () => {
   it('never sells past the last unit: a request larger than what is left is refused, the exact rest is sold', async () => {
     const ev = await h.createEvent({

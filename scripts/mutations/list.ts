@@ -1,0 +1,296 @@
+/**
+ * The semantic mutations of `npm run test:mutations`: each is one realistic bug against one
+ * promise of ../../docs (design notes, README), with the test files that must notice it.
+ * `find` must occur exactly once in its file; when code moves, the runner refuses to report
+ * until the entry is updated here (file path and text), so the probe never measures nothing.
+ */
+export type Edit = { file: string; find: string; replace: string };
+
+export type Mutation = {
+  /** Short, stable name (used by --only). */
+  name: string;
+  /** The promise this breaks, in the words of the design notes / README. */
+  promise: string;
+  edits: Edit[];
+  /** Test files that guard the promise; only these run for this mutation. */
+  tests: string[];
+  /** A break so plain that the suite must catch it: if it survives, the probe itself is broken. */
+  control?: boolean;
+};
+
+const RESERVE = 'lua/reserve-6.lua';
+const RELEASE = 'lua/release-6.lua';
+const QUEUE = 'lua/queue-5.lua';
+const INIT = 'migrations/00001_init.sql';
+const HOLD = 'src/reservations/service.ts';
+const CONFIRM = 'src/reservations/service.ts';
+const REPO = 'src/reservations/repository.ts';
+const LOADER = 'src/inventory/loader.ts';
+const RELEASE_JOB = 'src/worker/release.ts';
+const RECONCILE = 'src/worker/reconcile.ts';
+const RELAY = 'src/outbox/relay.ts';
+const KEYS = 'src/redis/keys.ts';
+
+export const mutations: Mutation[] = [
+  {
+    name: 'control-every-hold-refused',
+    promise: 'control: a hold inside the sales window succeeds',
+    control: true,
+    edits: [{ file: RESERVE, find: "if now < tonumber(meta[1]) or now >= tonumber(meta[2]) then return {-3} end", replace: 'if true then return {-3} end' }],
+    tests: ['test/reservations.test.ts'],
+  },
+
+  // ---- holds decided in Redis -------------------------------------------------------------
+  {
+    name: 'lua-seat-taken-ignored',
+    promise: 'a hold succeeds only if all requested seats are free (all or nothing)',
+    edits: [{ file: RESERVE, find: "    if state ~= '' then taken[#taken + 1] = ARGV[i + 7] end\n", replace: '' }],
+    tests: ['test/contention.test.ts', 'test/guard-inventory.test.ts'],
+  },
+  {
+    name: 'lua-ga-overfill',
+    promise: 'GA never above capacity (the GA zone must have the quantity)',
+    edits: [{ file: RESERVE, find: 'if available < qty then return {-6, available} end', replace: 'if available <= 0 then return {-6, available} end' }],
+    tests: ['test/contention.test.ts', 'test/guard-inventory.test.ts'],
+  },
+  {
+    name: 'lua-user-limit-off-by-one',
+    promise: 'per-user limit not exceeded',
+    edits: [{ file: RESERVE, find: 'if current + qty > tonumber(meta[3]) then', replace: 'if current + qty > tonumber(meta[3]) + 1 then' }],
+    tests: ['test/contention.test.ts', 'test/reservations.test.ts'],
+  },
+  {
+    name: 'lua-limit-not-released',
+    promise: 'the per-user counter is lowered when a hold is released (cancel frees the limit)',
+    edits: [{ file: RELEASE, find: "if rcall('HINCRBY', KEYS[3], user, -tonumber(qty)) <= 0 then rcall('HDEL', KEYS[3], user) end", replace: '' }],
+    tests: ['test/reservations.test.ts'],
+  },
+  {
+    name: 'sales-window-not-enforced',
+    promise: 'holds only while sales are open',
+    edits: [
+      { file: HOLD, find: "      if (salesState(event) !== 'open') throw Errors.salesClosed(salesWindow(event));\n", replace: '' },
+      { file: RESERVE, find: "if now < tonumber(meta[1]) or now >= tonumber(meta[2]) then return {-3} end", replace: '' },
+    ],
+    tests: ['test/reservations.test.ts'],
+  },
+  {
+    name: 'lua-idempotency-body-ignored',
+    promise: 'same Idempotency-Key with another body is 422, never a replay',
+    edits: [{ file: RESERVE, find: "    if string.sub(prior, sep + 1) ~= ARGV[5] then return {-2} end\n", replace: '' }],
+    tests: ['test/reservations.test.ts'],
+  },
+  {
+    name: 'lua-acts-on-missing-event',
+    promise: 'every script refuses to act while the event is missing from Redis (503 until rebuilt)',
+    edits: [{ file: RESERVE, find: "if rcall('EXISTS', KEYS[1]) == 0 then return {-1} end", replace: '' }],
+    tests: ['test/reservations.test.ts', 'test/redis-loss.test.ts'],
+  },
+  {
+    name: 'price-from-one-seat',
+    promise: 'prices come from the event on the server (total = price x quantity)',
+    edits: [{ file: HOLD, find: '      totalCents: zone.priceCents * quantity,', replace: '      totalCents: zone.priceCents,' }],
+    tests: ['test/reservations.test.ts'],
+  },
+
+  // ---- durable in PostgreSQL before the 201 -----------------------------------------------
+  {
+    name: 'pg-seat-index-not-unique',
+    promise: 'a partial unique index on live seats: even a wrong Redis cannot double-book a seat',
+    edits: [{ file: INIT, find: 'create unique index reservation_seats_live_uidx', replace: 'create index reservation_seats_live_uidx' }],
+    tests: ['test/guard-inventory.test.ts'],
+  },
+  {
+    name: 'pg-idempotency-key-not-unique',
+    promise: 'the key is also unique in PostgreSQL: a Redis that lost it never lets a replay execute twice',
+    edits: [{
+      file: INIT,
+      find: 'references zones (event_id, code),\n  -- Idempotency survives a Redis flush: a replayed key can never insert twice.\n  unique (user_id, idempotency_key)',
+      replace: 'references zones (event_id, code)',
+    }],
+    tests: ['test/guard-inventory.test.ts', 'test/reservations.test.ts'],
+  },
+  {
+    name: 'hold-answered-before-durable',
+    promise: 'a successful hold is written to PostgreSQL before the 201 goes out',
+    edits: [{ file: HOLD, find: '      await this.writer.add(hold);\n', replace: '      void this.writer.add(hold).catch(() => {});\n' }],
+    tests: ['test/reservations.test.ts', 'test/guard-inventory.test.ts'],
+  },
+  {
+    name: 'failed-write-not-undone',
+    promise: 'if the write fails the Redis hold is undone: nothing half-done is left',
+    edits: [{ file: HOLD, find: '      // Nothing half-done: the Redis hold goes away with the failed write.\n      await undo();\n', replace: '' }],
+    tests: ['test/reservations.test.ts', 'test/guard-inventory.test.ts'],
+  },
+  {
+    name: 'write-deadline-ignored',
+    promise: 'a hold that reaches PostgreSQL after its write deadline is not written (the rebuild window)',
+    edits: [{ file: REPO, find: '      where clock_timestamp() < t.deadline\n', replace: '' }],
+    tests: ['test/reservations.test.ts'],
+  },
+
+  // ---- confirm, cancel, expiry ------------------------------------------------------------
+  {
+    name: 'confirm-ignores-status',
+    promise: 'confirm only if still held: confirm and expiry race only through the conditional update',
+    edits: [{ file: REPO, find: "and r.user_id = ${a.userId} and r.status = 'held' and r.expires_at > now()", replace: 'and r.user_id = ${a.userId} and r.expires_at > now()' }],
+    tests: ['test/guard-transactions.test.ts', 'test/reservations.test.ts'],
+  },
+  {
+    name: 'confirm-ignores-expiry',
+    promise: 'confirm only if not expired (410 after the hold expired)',
+    edits: [{ file: REPO, find: "and r.user_id = ${a.userId} and r.status = 'held' and r.expires_at > now()", replace: "and r.user_id = ${a.userId} and r.status = 'held'" }],
+    tests: ['test/reservations.test.ts', 'test/guard-transactions.test.ts'],
+  },
+  {
+    name: 'confirm-ignores-owner',
+    promise: "someone else's reservation cannot be confirmed",
+    edits: [{ file: REPO, find: "where r.id = ${a.id} and r.user_id = ${a.userId} and r.status = 'held' and r.expires_at > now()", replace: "where r.id = ${a.id} and r.status = 'held' and r.expires_at > now()" }],
+    tests: ['test/reservations.test.ts'],
+  },
+  {
+    name: 'expiry-ignores-status',
+    promise: 'expiry takes only holds still held: a confirmed reservation is never expired',
+    edits: [
+      { file: REPO, find: "      where status = 'held' and expires_at <= now()\n", replace: '      where expires_at <= now()\n' },
+      { file: REPO, find: "    from due where r.id = due.id and r.status = 'held'", replace: '    from due where r.id = due.id' },
+    ],
+    tests: ['test/guard-transactions.test.ts', 'test/worker.test.ts'],
+  },
+  {
+    name: 'expiry-waits-on-locked-rows',
+    promise: 'several workers at once: FOR UPDATE SKIP LOCKED (an expiry never waits on a confirm in progress)',
+    edits: [{ file: REPO, find: "      for update skip locked\n    )\n    update reservations r set status = 'expired'", replace: "      for update\n    )\n    update reservations r set status = 'expired'" }],
+    tests: ['test/guard-transactions.test.ts'],
+  },
+  {
+    name: 'release-keeps-seat-live',
+    promise: "cancel/expiry clears the seats' live flag in the same transaction",
+    edits: [{ file: REPO, find: '    sql`update reservation_seats set live = false where reservation_id = ${a.id}`);', replace: '    sql`select 1`);' }],
+    tests: ['test/contention.test.ts', 'test/guard-transactions.test.ts'],
+  },
+  {
+    name: 'confirm-not-sold-in-redis',
+    promise: 'after the confirm commits, Redis marks the seats sold',
+    edits: [{ file: CONFIRM, find: "      await this.syncRedis(confirmed, 'sell');\n", replace: '' }],
+    tests: ['test/reservations.test.ts'],
+  },
+  {
+    name: 'lua-release-frees-others-seats',
+    promise: 'release frees exactly its seats, only if still held by that reservation',
+    edits: [{ file: RELEASE, find: "  if rcall('HGET', KEYS[5], label) == tag then rcall('HSET', KEYS[5], label, '') end", replace: "  rcall('HSET', KEYS[5], label, '')" }],
+    tests: ['test/guard-inventory.test.ts'],
+  },
+
+  // ---- outbox -----------------------------------------------------------------------------
+  {
+    name: 'confirm-outbox-after-commit',
+    promise: 'confirm writes its outbox row in the same transaction',
+    edits: [{
+      file: CONFIRM,
+      find: "      if (r) await enqueueBookingEvents(tx as unknown as Sql, topic, 'booking.confirmed', [r], this.d.outboxHeaders?.());\n      return r;\n    });\n",
+      replace: "      return r;\n    });\n    if (confirmed) await enqueueBookingEvents(this.d.sql, topic, 'booking.confirmed', [confirmed], this.d.outboxHeaders?.());\n",
+    }],
+    tests: ['test/guard-transactions.test.ts'],
+  },
+  {
+    name: 'confirm-outbox-outside-tx',
+    promise: 'the state change and its message commit or roll back together (no message for a confirm that failed)',
+    edits: [{
+      file: CONFIRM,
+      find: "if (r) await enqueueBookingEvents(tx as unknown as Sql, topic, 'booking.confirmed'",
+      replace: "if (r) await enqueueBookingEvents(this.d.sql, topic, 'booking.confirmed'",
+    }],
+    tests: ['test/guard-transactions.test.ts'],
+  },
+  {
+    name: 'cancel-outbox-outside-tx',
+    promise: 'cancel writes its outbox row in the same transaction',
+    edits: [{
+      file: CONFIRM,
+      find: "if (r) await enqueueBookingEvents(tx as unknown as Sql, topic, 'booking.cancelled'",
+      replace: "if (r) await enqueueBookingEvents(this.d.sql, topic, 'booking.cancelled'",
+    }],
+    tests: ['test/guard-transactions.test.ts'],
+  },
+  {
+    name: 'expiry-outbox-after-commit',
+    promise: 'expiry writes booking.expired through the outbox in the same transaction',
+    edits: [{
+      file: RELEASE_JOB,
+      find: "      await enqueueBookingEvents(tx as unknown as Sql, d.topic, 'booking.expired', rows);\n      return rows;\n    });\n",
+      replace: "      return rows;\n    });\n    await enqueueBookingEvents(d.sql, d.topic, 'booking.expired', expired);\n",
+    }],
+    tests: ['test/guard-transactions.test.ts'],
+  },
+  {
+    name: 'relay-marks-sent-without-ack',
+    promise: 'the relay sets sent_at only after the broker acknowledged',
+    edits: [{ file: RELAY, find: '        for (const end of spans) end(err);\n        throw err;\n', replace: '        for (const end of spans) end(err);\n' }],
+    tests: ['test/outbox-kafka-down.test.ts'],
+  },
+
+  // ---- Redis loss -------------------------------------------------------------------------
+  {
+    name: 'rebuild-without-quiesce',
+    promise: 'a rebuild waits out in-flight writes before reading PostgreSQL: nothing oversold after a loss',
+    edits: [{ file: LOADER, find: '      await sleep(this.d.quiesceMs);\n', replace: '' }],
+    tests: ['test/guard-rebuild.test.ts'],
+  },
+  {
+    name: 'reconcile-frees-orphans-at-once',
+    promise: 'a hold still being written is never freed: orphans only after the grace period',
+    edits: [{ file: RECONCILE, find: 'if (now - first >= this.graceMs)', replace: 'if (now - first >= 0)' }],
+    tests: ['test/worker.test.ts'],
+  },
+  {
+    name: 'keys-without-hash-tag',
+    promise: 'every key of an event carries the same hash tag (one Redis Cluster slot per event)',
+    edits: [{ file: KEYS, find: 'const base = `${prefix}:{evt:${eventId}}`;', replace: 'const base = `${prefix}:evt:${eventId}`;' }],
+    tests: ['test/keys.test.ts'],
+  },
+
+  // ---- waiting room -----------------------------------------------------------------------
+  {
+    name: 'queue-rate-change-not-rebased',
+    promise: 'admission follows elapsed time x rate; a rate change takes effect from that instant',
+    edits: [{ file: QUEUE, find: "    s.base = allowedMilli()\n    s.since = math.max(now, s.open)\n    s.rate = tonumber(ARGV[9])", replace: "    s.base = allowedMilli()\n    s.rate = tonumber(ARGV[9])" }],
+    tests: ['test/guard-queue.test.ts'],
+  },
+  {
+    name: 'queue-resume-not-rebased',
+    promise: 'paused time is not admitted on resume',
+    edits: [{ file: QUEUE, find: "    s.paused = 0\n    s.since = math.max(now, s.open)", replace: '    s.paused = 0' }],
+    tests: ['test/guard-queue.test.ts', 'test/queue.test.ts'],
+  },
+  {
+    name: 'queue-banks-idle-allowance',
+    promise: 'unused allowance is dropped when the queue is empty (at most one admission banked)',
+    edits: [{ file: QUEUE, find: 's.base = math.min(allowedMilli(), (s.count + 1) * 1000)', replace: 's.base = allowedMilli()' }],
+    tests: ['test/queue.test.ts', 'test/queue-skip.test.ts'],
+  },
+  {
+    name: 'queue-lobby-not-shuffled',
+    promise: 'buyers who join before sales open are shuffled once at opening',
+    edits: [{ file: QUEUE, find: '    local j = math.random(i)', replace: '    local j = i' }],
+    tests: ['test/queue.test.ts'],
+  },
+  {
+    name: 'queue-abandoned-not-skipped',
+    promise: 'a holder not seen within the idle window is skipped and uses none of the rate',
+    edits: [{ file: QUEUE, find: "        if tonumber(seen[i] or '0') >= cut then", replace: '        if true then' }],
+    tests: ['test/queue-skip.test.ts'],
+  },
+  {
+    name: 'pass-not-bound-to-event',
+    promise: 'a pass is bound to its event',
+    edits: [{ file: HOLD, find: 'if (!pass || pass.e !== event.id || pass.u !== a.userId)', replace: 'if (!pass || pass.u !== a.userId)' }],
+    tests: ['test/guard-queue.test.ts'],
+  },
+  {
+    name: 'pass-not-bound-to-user',
+    promise: 'a pass is bound to the JWT subject',
+    edits: [{ file: HOLD, find: 'if (!pass || pass.e !== event.id || pass.u !== a.userId)', replace: 'if (!pass || pass.e !== event.id)' }],
+    tests: ['test/queue.test.ts'],
+  },
+];
