@@ -9,7 +9,10 @@ let h: Harness;
 // The sampler's own connection, so it never takes a pool slot from the holds it watches.
 let probe: Sql;
 beforeAll(async () => {
-  h = await startHarness();
+  // No Redis loss here, so the rebuild window can be long: on a loaded 2-core machine 2,400
+  // requests in one process can keep a hold from PostgreSQL for seconds, and a hold past its
+  // write deadline is (rightly) a 503, which is not what this test is about.
+  h = await startHarness({ REBUILD_QUIESCE_MS: '10000', PG_STATEMENT_TIMEOUT_MS: '3000' });
   probe = createSql({ ...h.config.db, max: 1 }, { applicationName: 'boxoffice-test-sampler' });
 });
 afterAll(async () => {
@@ -100,7 +103,9 @@ it('2,400 concurrent holds from 300 users never double-book, overfill GA or exce
   // Figures for the closing note (not an assertion: speed belongs to benchmarks).
   console.log(`contention: ${attempts.length} attempts in ${seconds.toFixed(2)} s = ${(attempts.length / seconds).toFixed(0)} attempts/s`, byStatus);
 
-  for (const r of results) expect([201, 409, 429]).toContain(r.status);
+  // 503 is the overloaded machine's "retry" (a write that missed its deadline, undone): legal,
+  // and the invariants below check that it left nothing half-done.
+  for (const r of results) expect([201, 409, 429, 503]).toContain(r.status);
   const held = results.filter((r) => r.status === 201);
   expect(held.length).toBeGreaterThan(0);
   // The whole seated block and GA zone are in demand far beyond capacity.
@@ -135,7 +140,7 @@ it('2,400 concurrent holds from 300 users never double-book, overfill GA or exce
   );
   const after = await Promise.all([...actions, ...wave2]);
   await during.stop();
-  for (const r of after) if (r) expect([200, 201, 409, 429]).toContain(r.status);
+  for (const r of after) if (r) expect([200, 201, 409, 429, 503]).toContain(r.status);
   expect(during.samples, 'samples taken while the waves ran').toBeGreaterThan(3);
   expect(during.violations, 'invariants sampled during the run').toEqual([]);
 

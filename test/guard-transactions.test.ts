@@ -6,9 +6,9 @@
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Sql } from '../src/db/client';
 import { enqueueBookingEvents } from '../src/outbox/outbox';
 import { eventKeys } from '../src/redis/keys';
+import { reservationJson } from '../src/reservations/model';
 import { expireDue } from '../src/reservations/repository';
 import { releaseExpired } from '../src/worker/release';
 import { startHarness, type Harness } from './harness';
@@ -63,14 +63,7 @@ async function seatInRedis(eventId: string, seat: string) {
   return h.core.redis.hget(eventKeys(h.config.redis.prefix, eventId).zoneSeats('A'), seat);
 }
 
-const releaseDeps = () => ({
-  sql: h.core.sql,
-  redis: h.core.redis,
-  prefix: h.config.redis.prefix,
-  topic: h.config.kafka.topic,
-  logger: h.core.logger,
-  batch: 100,
-});
+const releaseDeps = () => ({ ...h.core.transitions, logger: h.core.logger, batch: 100 });
 
 /** Backends currently waiting on a lock held by `pid`. */
 async function blockedBy(pid: number): Promise<number> {
@@ -159,8 +152,8 @@ describe('confirm and expiry interleaved on purpose: exactly one wins', () => {
       // the past for the expiry to take the hold, then put back; the confirm sees the
       // deadline still ahead, so only the status condition can stop it.
       await tx`update reservations set expires_at = now() - interval '1 second' where id = ${r.id}`;
-      const rows = (await expireDue(tx as unknown as Sql, 100)).filter((x) => x.id === r.id);
-      await enqueueBookingEvents(tx as unknown as Sql, h.config.kafka.topic, 'booking.expired', rows);
+      const rows = (await expireDue(tx, 100)).filter((x) => x.id === r.id);
+      await enqueueBookingEvents(tx, h.config.kafka.topic, 'booking.expired', rows.map(reservationJson));
       await tx`update reservations set expires_at = ${deadline} where id = ${r.id}`;
       opened(pid);
       await gate;

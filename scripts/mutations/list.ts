@@ -23,10 +23,11 @@ const RELEASE = 'lua/release-6.lua';
 const QUEUE = 'lua/queue-5.lua';
 const INIT = 'migrations/00001_init.sql';
 const HOLD = 'src/reservations/service.ts';
-const CONFIRM = 'src/reservations/service.ts';
+const WRITER = 'src/reservations/hold-writer.ts';
+const TRANSITION = 'src/reservations/transition.ts';
 const REPO = 'src/reservations/repository.ts';
+const TOKENS = 'src/queue/tokens.ts';
 const LOADER = 'src/inventory/loader.ts';
-const RELEASE_JOB = 'src/worker/release.ts';
 const RECONCILE = 'src/worker/reconcile.ts';
 const RELAY = 'src/outbox/relay.ts';
 const KEYS = 'src/redis/keys.ts';
@@ -69,7 +70,7 @@ export const mutations: Mutation[] = [
     name: 'sales-window-not-enforced',
     promise: 'holds only while sales are open',
     edits: [
-      { file: HOLD, find: "      if (salesState(event) !== 'open') throw Errors.salesClosed(salesWindow(event));\n", replace: '' },
+      { file: HOLD, find: "    if (salesState(event) !== 'open') throw Errors.salesClosed(salesWindow(event));\n", replace: '' },
       { file: RESERVE, find: "if now < tonumber(meta[1]) or now >= tonumber(meta[2]) then return {-3} end", replace: '' },
     ],
     tests: ['test/reservations.test.ts'],
@@ -89,7 +90,7 @@ export const mutations: Mutation[] = [
   {
     name: 'price-from-one-seat',
     promise: 'prices come from the event on the server (total = price x quantity)',
-    edits: [{ file: HOLD, find: '      totalCents: zone.priceCents * quantity,', replace: '      totalCents: zone.priceCents,' }],
+    edits: [{ file: HOLD, find: '      totalCents: req.zone.priceCents * req.quantity,', replace: '      totalCents: req.zone.priceCents,' }],
     tests: ['test/reservations.test.ts'],
   },
 
@@ -113,13 +114,13 @@ export const mutations: Mutation[] = [
   {
     name: 'hold-answered-before-durable',
     promise: 'a successful hold is written to PostgreSQL before the 201 goes out',
-    edits: [{ file: HOLD, find: '      await this.writer.add(hold);\n', replace: '      void this.writer.add(hold).catch(() => {});\n' }],
+    edits: [{ file: WRITER, find: '      await this.batcher.add(hold);\n', replace: '      void this.batcher.add(hold).catch(() => {});\n' }],
     tests: ['test/reservations.test.ts', 'test/guard-inventory.test.ts'],
   },
   {
     name: 'failed-write-not-undone',
     promise: 'if the write fails the Redis hold is undone: nothing half-done is left',
-    edits: [{ file: HOLD, find: '      // Nothing half-done: the Redis hold goes away with the failed write.\n      await undo();\n', replace: '' }],
+    edits: [{ file: WRITER, find: '    await undo();\n', replace: '' }],
     tests: ['test/reservations.test.ts', 'test/guard-inventory.test.ts'],
   },
   {
@@ -172,7 +173,7 @@ export const mutations: Mutation[] = [
   {
     name: 'confirm-not-sold-in-redis',
     promise: 'after the confirm commits, Redis marks the seats sold',
-    edits: [{ file: CONFIRM, find: "      await this.syncRedis(confirmed, 'sell');\n", replace: '' }],
+    edits: [{ file: TRANSITION, find: '  if (changed.length) await d.follower.apply(changed, action);', replace: "  if (changed.length && action !== 'sell') await d.follower.apply(changed, action);" }],
     tests: ['test/reservations.test.ts'],
   },
   {
@@ -184,42 +185,22 @@ export const mutations: Mutation[] = [
 
   // ---- outbox -----------------------------------------------------------------------------
   {
-    name: 'confirm-outbox-after-commit',
-    promise: 'confirm writes its outbox row in the same transaction',
+    name: 'outbox-after-commit',
+    promise: 'confirm, cancel and expiry insert their outbox row in the same transaction as the state change',
     edits: [{
-      file: CONFIRM,
-      find: "      if (r) await enqueueBookingEvents(tx as unknown as Sql, topic, 'booking.confirmed', [r], this.d.outboxHeaders?.());\n      return r;\n    });\n",
-      replace: "      return r;\n    });\n    if (confirmed) await enqueueBookingEvents(this.d.sql, topic, 'booking.confirmed', [confirmed], this.d.outboxHeaders?.());\n",
+      file: TRANSITION,
+      find: '    await enqueueBookingEvents(tx, d.topic, type, rows.map(reservationJson), d.outboxHeaders?.());\n    return rows;\n  });\n',
+      replace: '    return rows;\n  });\n  await enqueueBookingEvents(d.sql, d.topic, type, changed.map(reservationJson), d.outboxHeaders?.());\n',
     }],
     tests: ['test/guard-transactions.test.ts'],
   },
   {
-    name: 'confirm-outbox-outside-tx',
-    promise: 'the state change and its message commit or roll back together (no message for a confirm that failed)',
+    name: 'outbox-outside-tx',
+    promise: 'the state change and its message commit or roll back together (no message for a change that failed)',
     edits: [{
-      file: CONFIRM,
-      find: "if (r) await enqueueBookingEvents(tx as unknown as Sql, topic, 'booking.confirmed'",
-      replace: "if (r) await enqueueBookingEvents(this.d.sql, topic, 'booking.confirmed'",
-    }],
-    tests: ['test/guard-transactions.test.ts'],
-  },
-  {
-    name: 'cancel-outbox-outside-tx',
-    promise: 'cancel writes its outbox row in the same transaction',
-    edits: [{
-      file: CONFIRM,
-      find: "if (r) await enqueueBookingEvents(tx as unknown as Sql, topic, 'booking.cancelled'",
-      replace: "if (r) await enqueueBookingEvents(this.d.sql, topic, 'booking.cancelled'",
-    }],
-    tests: ['test/guard-transactions.test.ts'],
-  },
-  {
-    name: 'expiry-outbox-after-commit',
-    promise: 'expiry writes booking.expired through the outbox in the same transaction',
-    edits: [{
-      file: RELEASE_JOB,
-      find: "      await enqueueBookingEvents(tx as unknown as Sql, d.topic, 'booking.expired', rows);\n      return rows;\n    });\n",
-      replace: "      return rows;\n    });\n    await enqueueBookingEvents(d.sql, d.topic, 'booking.expired', expired);\n",
+      file: TRANSITION,
+      find: '    await enqueueBookingEvents(tx, d.topic, type,',
+      replace: '    await enqueueBookingEvents(d.sql, d.topic, type,',
     }],
     tests: ['test/guard-transactions.test.ts'],
   },
@@ -284,13 +265,13 @@ export const mutations: Mutation[] = [
   {
     name: 'pass-not-bound-to-event',
     promise: 'a pass is bound to its event',
-    edits: [{ file: HOLD, find: 'if (!pass || pass.e !== event.id || pass.u !== a.userId)', replace: 'if (!pass || pass.u !== a.userId)' }],
+    edits: [{ file: TOKENS, find: 'if (!claims || claims.e !== event.id || claims.u !== userId)', replace: 'if (!claims || claims.u !== userId)' }],
     tests: ['test/guard-queue.test.ts'],
   },
   {
     name: 'pass-not-bound-to-user',
     promise: 'a pass is bound to the JWT subject',
-    edits: [{ file: HOLD, find: 'if (!pass || pass.e !== event.id || pass.u !== a.userId)', replace: 'if (!pass || pass.e !== event.id)' }],
+    edits: [{ file: TOKENS, find: 'if (!claims || claims.e !== event.id || claims.u !== userId)', replace: 'if (!claims || claims.e !== event.id)' }],
     tests: ['test/queue.test.ts'],
   },
 ];

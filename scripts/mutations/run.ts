@@ -1,5 +1,5 @@
 /**
- * npm run test:mutations [-- --only a,b] [--list] [--keep] [--timeout S]
+ * npm run test:mutations [-- --only a,b] [--list] [--check] [--keep] [--timeout S]
  *
  * Mutation probe: applies each mutation of ./list.ts, one at a time, to a scratch copy of
  * the working tree (node_modules and .cache linked, not copied), runs only the test files
@@ -18,14 +18,15 @@ import { mutations, type Mutation } from './list';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
-type Args = { only?: string[]; list: boolean; keep: boolean; timeoutS: number };
+type Args = { only?: string[]; list: boolean; check: boolean; keep: boolean; timeoutS: number };
 
 function parseArgs(argv: string[]): Args {
-  const a: Args = { list: false, keep: false, timeoutS: 300 };
+  const a: Args = { list: false, check: false, keep: false, timeoutS: 300 };
   for (let i = 0; i < argv.length; i++) {
     const v = argv[i]!;
     if (v === '--only') a.only = argv[++i]!.split(',').filter(Boolean);
     else if (v === '--list') a.list = true;
+    else if (v === '--check') a.check = true;
     else if (v === '--keep') a.keep = true;
     else if (v === '--timeout') a.timeoutS = Number(argv[++i]);
     else throw new Error(`unknown argument ${v}`);
@@ -168,6 +169,10 @@ async function main() {
     console.error('Refusing to report: these mutations no longer apply to the code (update scripts/mutations/list.ts):');
     for (const p of stale) console.error(`  - ${p}`);
     process.exit(2);
+  }
+  if (args.check) {
+    console.log(`${mutations.length} mutations apply to the current tree.`);
+    return;
   }
 
   const { dir, files } = scratchCopy();
