@@ -80,7 +80,7 @@ describe('notifications consumer', () => {
       return row!.n;
     };
     const dups = () => handled.filter((x) => x.duplicate).length;
-    expect(await eventually(async () => (await count()) === 40 && dups() >= 10, 30_000, 100)).toBe(true);
+    expect(await eventually(async () => (await count()) === 40 && dups() >= 10, 30_000, 100), 'all 40 handled once and the 10 redeliveries recognised').toBe(true);
     // At least the ten republished ones were recognised (a rebalance may redeliver more),
     // and the handler ran exactly once per message id.
     expect(dups()).toBeGreaterThanOrEqual(10);

@@ -79,7 +79,7 @@ describe('outbox with the broker down', () => {
 
     // The pipeline works end to end before the outage.
     const warm = await holdAndConfirm();
-    expect(await eventually(async () => (await recorded([warm])).length === 1, 20_000)).toBe(true);
+    expect(await eventually(async () => (await recorded([warm])).length === 1, 20_000), 'the warm-up message consumed before the outage').toBe(true);
     expect((await readyz()).status).toBe(200);
 
     await broker.stop();
@@ -95,11 +95,11 @@ describe('outbox with the broker down', () => {
     const [pending] = await h.core.sql<{ n: number }[]>`select count(*)::int as n from outbox
       where key = any(${ids}) and type = 'booking.confirmed' and sent_at is null`;
     expect(pending!.n).toBe(200);
-    expect(await eventually(() => !relay.healthy, 15_000)).toBe(true);
+    expect(await eventually(() => !relay.healthy, 15_000), 'the relay reports the broker down').toBe(true);
 
     await broker.start();
     const delivered = await eventually(async () => (await recorded(ids)).length === 200, 90_000, 250);
-    expect(delivered).toBe(true);
+    expect(delivered, 'all 200 messages consumed after the broker returned').toBe(true);
     const rows = await recorded(ids);
     expect(rows.every((r) => r.n === 1 && r.type === 'booking.confirmed')).toBe(true);
     expect(new Set(rows.map((r) => r.reservation_id))).toEqual(new Set(ids));
@@ -107,6 +107,6 @@ describe('outbox with the broker down', () => {
       where key = any(${ids}) and sent_at is null`;
     expect(unsent!.n).toBe(0);
     expect(relay.healthy).toBe(true);
-    expect(await eventually(async () => (await readyz()).status === 200, 15_000, 250)).toBe(true);
+    expect(await eventually(async () => (await readyz()).status === 200, 15_000, 250), '/readyz back to 200').toBe(true);
   });
 });

@@ -45,7 +45,7 @@ describe('outbox relay', () => {
       expect(confirmed.status).toBe(200);
 
       const arrived = await collector.waitFor((m) => m.some((x) => x.key === held.body.id), 5_000);
-      expect(arrived).toBe(true);
+      expect(arrived, 'the confirm reached Kafka within 5 s (LISTEN/NOTIFY wake-up)').toBe(true);
       expect(Date.now() - t0).toBeLessThan(5_000);
 
       const msgs = collector.received.filter((x) => x.key === held.body.id);
@@ -75,7 +75,7 @@ describe('outbox relay', () => {
         (await h.core.sql<{ payload: string; sent_at: Date | null }[]>`
           select payload::text as payload, sent_at from outbox where message_id = ${value.id}`)[0]!;
       expect((await row()).payload).toBe(msgs[0]!.value);
-      expect(await eventually(async () => (await row()).sent_at !== null, 2_000)).toBe(true);
+      expect(await eventually(async () => (await row()).sent_at !== null, 2_000), 'the row marked sent after the ack').toBe(true);
     } finally {
       await collector.stop();
     }
@@ -94,7 +94,7 @@ describe('outbox relay', () => {
       await Promise.all(racing.map((r) => r.start()));
       const wanted = new Set(ids);
       const done = await collector.waitFor((m) => m.filter((x) => wanted.has(x.key as never)).length >= n, 30_000);
-      expect(done).toBe(true);
+      expect(done, `all ${n} rows published within 30 s (got ${collector.received.filter((x) => wanted.has(x.key as never)).length})`).toBe(true);
       // Give a would-be duplicate time to show up before counting.
       await new Promise((r) => setTimeout(r, 500));
       const mine = collector.received.filter((x) => wanted.has(x.key as never));
@@ -105,7 +105,7 @@ describe('outbox relay', () => {
           select count(*)::int as n from outbox where message_id = any(${ids}::uuid[]) and sent_at is null`;
         return row!.n === 0;
       }, 5_000);
-      expect(pending).toBe(true);
+      expect(pending, 'no row left unsent').toBe(true);
     } finally {
       await collector.stop();
     }

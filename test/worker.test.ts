@@ -109,7 +109,7 @@ describe('seat-release worker', () => {
           select count(*)::int as n from reservations where event_id = ${ev.id} and status = 'held'`;
         return row!.n === 0;
       }, 20_000, 100);
-      expect(settled).toBe(true);
+      expect(settled, 'every hold confirmed or expired by the two workers within 20 s').toBe(true);
     } finally {
       await Promise.all(workers.map((w) => w.stop()));
     }
