@@ -90,7 +90,8 @@ function runTests(dir: string, tests: string[], timeoutS: number): Promise<RunRe
   return new Promise((resolve) => {
     const child = spawn(
       process.execPath,
-      [path.join(dir, 'node_modules/vitest/vitest.mjs'), 'run', ...tests, '--reporter=dot', '--reporter=json', `--outputFile.json=${report}`],
+      // One file at a time: several timing-sensitive files at once on 2 cores fail each other.
+      [path.join(dir, 'node_modules/vitest/vitest.mjs'), 'run', ...tests, '--no-file-parallelism', '--reporter=dot', '--reporter=json', `--outputFile.json=${report}`],
       {
         cwd: dir,
         detached: true,
@@ -182,7 +183,7 @@ async function main() {
     // Baseline: the mapped files must pass unmutated, or a "caught" would mean nothing.
     const allTests = [...new Set(chosen.flatMap((m) => m.tests))].sort();
     console.log(`baseline: ${allTests.length} test files unmutated ...`);
-    const base = await runTests(dir, allTests, args.timeoutS * 2);
+    const base = await runTests(dir, allTests, args.timeoutS * 3);
     if (!base.ok) {
       console.error(`Refusing to report: the unmutated tree fails (${base.timedOut ? 'timeout' : 'failures'} after ${base.seconds.toFixed(0)} s):`);
       for (const f of base.failures) console.error(`  - ${f}`);
