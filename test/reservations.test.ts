@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startHarness, type Harness } from './harness';
+import { waitUntil, within } from './wait';
 import { eventKeys } from '../src/redis/keys';
 import { keysMatching } from './redis-admin';
 
@@ -160,13 +161,28 @@ describe('idempotency', () => {
     const { startHarness } = await import('./harness');
     const tight = await startHarness({ PG_SCHEMA: h.config.db.schema!, REDIS_PREFIX: h.config.redis.prefix, REBUILD_QUIESCE_MS: '1500', PG_STATEMENT_TIMEOUT_MS: '1000' });
     try {
-      // Hold the reservations table so the write waits past its 250 ms budget.
+      // Hold the reservations table so the write waits past its 250 ms budget: locked before
+      // the request goes out, released 400 ms after its INSERT is seen waiting on the lock.
+      let locked!: (pid: number) => void;
+      const lockHeld = new Promise<number>((r) => (locked = r));
+      let release!: () => void;
+      const gate = new Promise<void>((r) => (release = r));
       const blocker = h.core.sql.begin(async (tx) => {
         await tx`lock table reservations in exclusive mode`;
-        await new Promise((r) => setTimeout(r, 600));
+        locked(((await tx`select pg_backend_pid() as pid`) as unknown as [{ pid: number }])[0].pid);
+        await gate;
       });
-      await new Promise((r) => setTimeout(r, 50));
-      const r = await tight.call('POST', `/v1/events/${ev.id}/reservations`, { token: await tight.token(sub), body: { zone: 'FLOOR', quantity: 2 }, headers: { 'idempotency-key': 'late-1' } });
+      const pid = await within('the table lock', lockHeld, 5_000);
+      const pending = tight.call('POST', `/v1/events/${ev.id}/reservations`, { token: await tight.token(sub), body: { zone: 'FLOOR', quantity: 2 }, headers: { 'idempotency-key': 'late-1' } });
+      try {
+        await waitUntil('the hold\'s INSERT to wait on the lock', async () =>
+          (await h.core.sql<{ n: number }[]>`select count(*)::int as n from pg_stat_activity where ${pid} = any(pg_blocking_pids(pid))`)[0]!.n > 0,
+        { timeoutMs: 3_000, stepMs: 5 });
+        await new Promise((r) => setTimeout(r, 400));
+      } finally {
+        release();
+      }
+      const r = await pending;
       await blocker;
       expect(r.status).toBe(503);
       const [n] = await h.core.sql`select count(*)::int as n from reservations where user_id = ${sub}`;

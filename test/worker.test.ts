@@ -82,10 +82,12 @@ describe('seat-release worker', () => {
       return { id: r.body.id as string, seat, token: r.token };
     });
 
-    // A 2 s hold time, as if the holds had been made over the last 2 s: expiries spread over
-    // the next 2 s so confirms land before, at and after them (holdSeconds' floor is 10).
+    // Expiries spread over 1-1.5 s from now, confirms paced over 2 s: the early confirms have
+    // a second in hand, the last ones come 0.4 s after their expiry, and in between they meet
+    // the workers. Both outcomes occur unless a confirm takes over a second to land, so a
+    // loaded machine moves the meeting point instead of removing it (holdSeconds' floor is 10).
     await h.core.sql`
-      update reservations r set expires_at = clock_timestamp() + (o.n * interval '2 milliseconds')
+      update reservations r set expires_at = clock_timestamp() + interval '1 second' + (o.n * interval '500 microseconds')
       from unnest(${holds.map((x) => x.id)}::uuid[]) with ordinality as o(id, n)
       where r.id = o.id`;
 

@@ -31,6 +31,7 @@ const LOADER = 'src/inventory/loader.ts';
 const RECONCILE = 'src/worker/reconcile.ts';
 const RELAY = 'src/outbox/relay.ts';
 const KEYS = 'src/redis/keys.ts';
+const DEDUPE = 'src/consumers/dedupe.ts';
 
 export const mutations: Mutation[] = [
   {
@@ -79,6 +80,21 @@ export const mutations: Mutation[] = [
     name: 'lua-idempotency-body-ignored',
     promise: 'same Idempotency-Key with another body is 422, never a replay',
     edits: [{ file: RESERVE, find: "    if string.sub(prior, sep + 1) ~= ARGV[5] then return {-2} end\n", replace: '' }],
+    tests: ['test/reservations.test.ts'],
+  },
+  {
+    name: 'lua-same-key-runs-twice',
+    // Both layers: Redis' replay alone is backed by PostgreSQL's unique key (and that one alone
+    // is mutation pg-idempotency-key-not-unique).
+    promise: 'two requests with the same Idempotency-Key in flight execute once',
+    edits: [
+      { file: RESERVE, find: "    return {0, string.sub(prior, 1, sep - 1)}\n", replace: '' },
+      {
+        file: INIT,
+        find: 'references zones (event_id, code),\n  -- Idempotency survives a Redis flush: a replayed key can never insert twice.\n  unique (user_id, idempotency_key)',
+        replace: 'references zones (event_id, code)',
+      },
+    ],
     tests: ['test/reservations.test.ts'],
   },
   {
@@ -205,6 +221,18 @@ export const mutations: Mutation[] = [
     tests: ['test/guard-transactions.test.ts'],
   },
   {
+    name: 'relay-claims-without-lock',
+    promise: 'several relays share the outbox without publishing a row twice (FOR UPDATE SKIP LOCKED)',
+    edits: [{ file: RELAY, find: '        limit ${batchSize}\n        for update skip locked`;', replace: '        limit ${batchSize}`;' }],
+    tests: ['test/outbox.test.ts'],
+  },
+  {
+    name: 'consumer-no-dedupe',
+    promise: 'consumers dedupe on the message id: a redelivered message is skipped',
+    edits: [{ file: DEDUPE, find: '          if (!mine) return true;\n', replace: '' }],
+    tests: ['test/consumer.test.ts'],
+  },
+  {
     name: 'relay-marks-sent-without-ack',
     promise: 'the relay sets sent_at only after the broker acknowledged',
     edits: [{ file: RELAY, find: '        for (const end of spans) end(err);\n        throw err;\n', replace: '        for (const end of spans) end(err);\n' }],
@@ -217,6 +245,12 @@ export const mutations: Mutation[] = [
     promise: 'a rebuild waits out in-flight writes before reading PostgreSQL: nothing oversold after a loss',
     edits: [{ file: LOADER, find: '      await sleep(this.d.quiesceMs);\n', replace: '' }],
     tests: ['test/guard-rebuild.test.ts'],
+  },
+  {
+    name: 'reconcile-ignores-confirmed',
+    promise: 'reconciliation marks sold what PostgreSQL confirmed',
+    edits: [{ file: RECONCILE, find: "      if (pg === 'confirmed') {", replace: "      if (pg === 'confirmed' && false) {" }],
+    tests: ['test/worker.test.ts'],
   },
   {
     name: 'reconcile-frees-orphans-at-once',

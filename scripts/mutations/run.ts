@@ -184,13 +184,23 @@ async function main() {
     const allTests = [...new Set(chosen.flatMap((m) => m.tests))].sort();
     console.log(`baseline: ${allTests.length} test files unmutated ...`);
     const base = await runTests(dir, allTests, args.timeoutS * 3);
+    // A file that fails unmutated and then passes alone is flaky: reported, since a mutation
+    // "caught" only by it may be luck. Failing twice means the tree itself is red.
+    const flaky = new Set<string>();
     if (!base.ok) {
-      console.error(`Refusing to report: the unmutated tree fails (${base.timedOut ? 'timeout' : 'failures'} after ${base.seconds.toFixed(0)} s):`);
-      for (const f of base.failures) console.error(`  - ${f}`);
-      if (!base.failures.length) console.error(base.output.slice(-3000));
-      process.exit(3);
+      const failedFiles = [...new Set(base.failures.map((f) => f.split(' ')[0]!.replace(/:$/, '')))];
+      const retry = failedFiles.length ? allTests.filter((t) => failedFiles.includes(path.basename(t))) : allTests;
+      console.log(`baseline failed (${base.failures.join('; ').slice(0, 300)}); retrying ${retry.join(' ')} once`);
+      const again = await runTests(dir, retry, args.timeoutS * 3);
+      if (!again.ok) {
+        console.error(`Refusing to report: the unmutated tree fails (${again.timedOut ? 'timeout' : 'failures'} after ${again.seconds.toFixed(0)} s):`);
+        for (const f of again.failures) console.error(`  - ${f}`);
+        if (!again.failures.length) console.error(again.output.slice(-3000));
+        process.exit(3);
+      }
+      for (const f of base.failures) flaky.add(f);
     }
-    console.log(`baseline passed in ${base.seconds.toFixed(0)} s`);
+    console.log(`baseline passed in ${base.seconds.toFixed(0)} s${flaky.size ? ` (flaky on the first run: ${[...flaky].join('; ')})` : ''}`);
 
     const rows: { m: Mutation; r: RunResult }[] = [];
     for (const [i, m] of chosen.entries()) {
@@ -218,6 +228,10 @@ async function main() {
           `${m.tests.map((t) => path.basename(t)).join(', ')} | ${result} | ${r.seconds.toFixed(0)} | ${cell(r.failures[0] ?? '')} |`,
       );
     });
+    if (flaky.size) {
+      console.log('\nFlaky unmutated (failed once, then passed):');
+      for (const f of flaky) console.log(`- ${f}`);
+    }
     const survived = rows.filter((x) => x.r.ok);
     const timeouts = rows.filter((x) => x.r.timedOut);
     console.log(`\n${rows.length} mutations: ${rows.length - survived.length} caught (${timeouts.length} only by timeout), ${survived.length} survived.`);
