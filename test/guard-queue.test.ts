@@ -64,8 +64,47 @@ describe('admission with a backlog', () => {
   });
 });
 
+describe('lobby and idle allowance', () => {
+  it('buyers who join before opening are shuffled once at opening: a permutation of 1..N, not the join order', async () => {
+    const openAt = Date.now() + 3_000;
+    const ev = await h.createEvent({ salesOpenAt: new Date(openAt).toISOString(), queue: { enabled: true, admitPerSecond: 1, passSeconds: 600 } });
+    // Paused from before opening, so positions after the shuffle are the drawn numbers themselves.
+    expect((await h.call('PATCH', `/v1/admin/events/${ev.id}/queue`, { token: h.adminToken, body: { paused: true } })).status).toBe(200);
+    const tickets: string[] = [];
+    for (let i = 0; i < 30; i++) {
+      const j = await h.call('POST', `/v1/events/${ev.id}/queue`, { token: await h.token(`l${i}-${randomUUID()}`) });
+      expect(j.body.status, `join ${i} before opening`).toBe('lobby');
+      tickets.push(j.body.ticket);
+    }
+    expect(Date.now(), 'all joined inside the lobby').toBeLessThan(openAt);
+    await sleep(Math.max(0, openAt - Date.now() + 100));
+    const positions: number[] = [];
+    for (const t of tickets) {
+      const p = await h.call('GET', `/v1/events/${ev.id}/queue?ticket=${encodeURIComponent(t)}`);
+      expect(p.body.status, 'waiting after opening').toBe('waiting');
+      positions.push(p.body.position);
+    }
+    expect([...positions].sort((a, b) => a - b), 'every early buyer got one number').toEqual(Array.from({ length: 30 }, (_, i) => i + 1));
+    // The chance that a fair shuffle keeps the join order is 1/30!.
+    expect(positions, 'lobby order after opening').not.toEqual(Array.from({ length: 30 }, (_, i) => i + 1));
+  });
+
+  it('a long-idle open queue banks at most one admission: a crowd arriving after the quiet spell still goes in at the rate', async () => {
+    // Sales opened a minute ago (60 admissions' worth of time at 1/s), nobody came until now.
+    const ev = await h.createEvent({ queue: { enabled: true, admitPerSecond: 1, passSeconds: 600 } });
+    const t0 = Date.now();
+    const joins = await Promise.all(Array.from({ length: 10 }, async (_, i) =>
+      h.call('POST', `/v1/events/${ev.id}/queue`, { token: await h.token(`c${i}-${randomUUID()}`) })));
+    const elapsed = (Date.now() - t0) / 1000;
+    const admitted = joins.filter((j) => j.body.status === 'admitted').length;
+    const allowed = 1 + Math.ceil(elapsed * 1) + 1;
+    expect(admitted, `admitted at once out of 10 after an idle minute at 1/s (joins took ${elapsed.toFixed(2)} s)`).toBeLessThanOrEqual(allowed);
+    expect(admitted, 'the banked one').toBeGreaterThanOrEqual(1);
+  });
+});
+
 describe('queue passes', () => {
-  it("a pass for one event is refused on another event's reservations, even for its owner", async () => {
+  it("a pass for one event is refused on another event's reservations, even for its owner, and for another buyer", async () => {
     const queue = { enabled: true, admitPerSecond: 1000, passSeconds: 600 };
     const [e1, e2] = await Promise.all([h.createEvent({ queue }), h.createEvent({ queue })]);
     const sub = `p-${randomUUID()}`;
@@ -84,6 +123,10 @@ describe('queue passes', () => {
     expect([foreign.status, foreign.body.error?.code], `event 1's pass on event 2: ${JSON.stringify(foreign.body)}`).toEqual([403, 'QUEUE_PASS_REQUIRED']);
     const foreignBack = await hold(e1.id, pass2);
     expect([foreignBack.status, foreignBack.body.error?.code], "event 2's pass on event 1").toEqual([403, 'QUEUE_PASS_REQUIRED']);
+    // Bound to its owner too: another buyer with this pass is refused.
+    const other = await h.token(`o-${randomUUID()}`);
+    const borrowed = await h.call('POST', `/v1/events/${e1.id}/reservations`, { token: other, body: { zone: 'FLOOR', quantity: 1 }, headers: { 'x-queue-pass': pass1 } });
+    expect([borrowed.status, borrowed.body.error?.code], `another buyer with this pass: ${JSON.stringify(borrowed.body)}`).toEqual([403, 'QUEUE_PASS_REQUIRED']);
     // Control: each pass works on its own event.
     expect((await hold(e1.id, pass1)).status).toBe(201);
     expect((await hold(e2.id, pass2)).status).toBe(201);

@@ -276,19 +276,19 @@ export const mutations: Mutation[] = [
     name: 'queue-resume-not-rebased',
     promise: 'paused time is not admitted on resume',
     edits: [{ file: QUEUE, find: "    s.paused = 0\n    s.since = math.max(now, s.open)", replace: '    s.paused = 0' }],
-    tests: ['test/guard-queue.test.ts', 'test/queue.test.ts'],
+    tests: ['test/guard-queue.test.ts'],
   },
   {
     name: 'queue-banks-idle-allowance',
     promise: 'unused allowance is dropped when the queue is empty (at most one admission banked)',
     edits: [{ file: QUEUE, find: 's.base = math.min(allowedMilli(), (s.count + 1) * 1000)', replace: 's.base = allowedMilli()' }],
-    tests: ['test/queue.test.ts', 'test/queue-skip.test.ts'],
+    tests: ['test/guard-queue.test.ts'],
   },
   {
     name: 'queue-lobby-not-shuffled',
     promise: 'buyers who join before sales open are shuffled once at opening',
     edits: [{ file: QUEUE, find: '    local j = math.random(i)', replace: '    local j = i' }],
-    tests: ['test/queue.test.ts'],
+    tests: ['test/guard-queue.test.ts'],
   },
   {
     name: 'queue-abandoned-not-skipped',
@@ -306,6 +306,6 @@ export const mutations: Mutation[] = [
     name: 'pass-not-bound-to-user',
     promise: 'a pass is bound to the JWT subject',
     edits: [{ file: TOKENS, find: 'if (!claims || claims.e !== event.id || claims.u !== userId)', replace: 'if (!claims || claims.e !== event.id)' }],
-    tests: ['test/queue.test.ts'],
+    tests: ['test/guard-queue.test.ts'],
   },
 ];
