@@ -22,6 +22,7 @@ const RESERVE = 'lua/reserve-6.lua';
 const RELEASE = 'lua/release-6.lua';
 const QUEUE = 'lua/queue-5.lua';
 const INIT = 'migrations/00001_init.sql';
+const LIMIT_GUARD = 'migrations/00004_limit_guard.sql';
 const HOLD = 'src/reservations/service.ts';
 const WRITER = 'src/reservations/hold-writer.ts';
 const TRANSITION = 'src/reservations/transition.ts';
@@ -116,6 +117,18 @@ export const mutations: Mutation[] = [
     promise: 'a partial unique index on live seats: even a wrong Redis cannot double-book a seat',
     edits: [{ file: INIT, find: 'create unique index reservation_seats_live_uidx', replace: 'create index reservation_seats_live_uidx' }],
     tests: ['test/guard-inventory.test.ts'],
+  },
+  {
+    name: 'pg-ga-capacity-unguarded',
+    promise: 'PostgreSQL is the last guard of GA capacity: a wrong Redis can make a buyer retry, never oversell',
+    edits: [{ file: LIMIT_GUARD, find: 'constraint zone_usage_within_capacity check (used between 0 and capacity)', replace: 'constraint zone_usage_within_capacity check (used >= 0)' }],
+    tests: ['test/limit-guard.test.ts'],
+  },
+  {
+    name: 'pg-user-limit-unguarded',
+    promise: 'PostgreSQL is the last guard of the per-user limit',
+    edits: [{ file: LIMIT_GUARD, find: 'constraint user_usage_within_limit check (used between 0 and max_seats)', replace: 'constraint user_usage_within_limit check (used >= 0)' }],
+    tests: ['test/limit-guard.test.ts'],
   },
   {
     name: 'pg-idempotency-key-not-unique',
