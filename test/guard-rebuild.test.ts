@@ -62,6 +62,8 @@ it('a rebuild started while a hold is being written waits for it: nothing is sol
     expect(firstRes.status, `the in-flight hold: ${JSON.stringify(firstRes.body)}`).toBe(201);
 
     await waitUntil('the rebuild to finish', () => h.core.loader.isLoaded(ev.id), { timeoutMs: 15_000, stepMs: 50 });
+    // The rebuilt Redis already has the in-flight hold: nothing had to be refused to find out.
+    expect(await h.core.redis.hget(k.zoneCounts('FLOOR'), 'held'), 'GA units held in the rebuilt Redis, before any new write').toBe('4');
     const again = await hold(4);
     expect([again.status, again.body.error?.code], `four more of a zone of four after the rebuild: ${JSON.stringify(again.body)}`).toEqual([409, 'SOLD_OUT']);
 

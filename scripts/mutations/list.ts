@@ -18,9 +18,10 @@ export type Mutation = {
   control?: boolean;
 };
 
-const RESERVE = 'lua/reserve-6.lua';
-const RELEASE = 'lua/release-6.lua';
-const QUEUE = 'lua/queue-5.lua';
+const RESERVE = 'lua/reserve-8.lua';
+const RELEASE = 'lua/release-8.lua';
+const QUEUE = 'lua/queue-7.lua';
+const STORE = 'src/queue/store.ts';
 const INIT = 'migrations/00001_init.sql';
 const LIMIT_GUARD = 'migrations/00004_limit_guard.sql';
 const HOLD = 'src/reservations/service.ts';
@@ -39,7 +40,7 @@ export const mutations: Mutation[] = [
     name: 'control-every-hold-refused',
     promise: 'control: a hold inside the sales window succeeds',
     control: true,
-    edits: [{ file: RESERVE, find: "if now < tonumber(meta[1]) or now >= tonumber(meta[2]) then return {-3} end", replace: 'if true then return {-3} end' }],
+    edits: [{ file: RESERVE, find: "if now < tonumber(meta[1]) or now >= tonumber(meta[2]) then return {-3, ''} end", replace: "if true then return {-3, ''} end" }],
     tests: ['test/reservations.test.ts'],
   },
 
@@ -47,7 +48,7 @@ export const mutations: Mutation[] = [
   {
     name: 'lua-seat-taken-ignored',
     promise: 'a hold succeeds only if all requested seats are free (all or nothing)',
-    edits: [{ file: RESERVE, find: "    if state ~= '' then taken[#taken + 1] = ARGV[i + 7] end\n", replace: '' }],
+    edits: [{ file: RESERVE, find: "    if state ~= '' then taken[#taken + 1] = ARGV[i + 8] end\n", replace: '' }],
     tests: ['test/contention.test.ts', 'test/guard-inventory.test.ts'],
   },
   {
@@ -73,7 +74,7 @@ export const mutations: Mutation[] = [
     promise: 'holds only while sales are open',
     edits: [
       { file: HOLD, find: "    if (salesState(event) !== 'open') throw Errors.salesClosed(salesWindow(event));\n", replace: '' },
-      { file: RESERVE, find: "if now < tonumber(meta[1]) or now >= tonumber(meta[2]) then return {-3} end", replace: '' },
+      { file: RESERVE, find: "if now < tonumber(meta[1]) or now >= tonumber(meta[2]) then return {-3, ''} end", replace: '' },
     ],
     tests: ['test/reservations.test.ts'],
   },
@@ -208,7 +209,7 @@ export const mutations: Mutation[] = [
   {
     name: 'lua-release-frees-others-seats',
     promise: 'release frees exactly its seats, only if still held by that reservation',
-    edits: [{ file: RELEASE, find: "  if rcall('HGET', KEYS[5], label) == tag then rcall('HSET', KEYS[5], label, '') end", replace: "  rcall('HSET', KEYS[5], label, '')" }],
+    edits: [{ file: RELEASE, find: "  if rcall('HGET', KEYS[5], label) == tag then\n", replace: "  if true then\n" }],
     tests: ['test/guard-inventory.test.ts'],
   },
 
@@ -282,7 +283,7 @@ export const mutations: Mutation[] = [
   {
     name: 'queue-rate-change-not-rebased',
     promise: 'admission follows elapsed time x rate; a rate change takes effect from that instant',
-    edits: [{ file: QUEUE, find: "    s.base = allowedMilli()\n    s.since = math.max(now, s.open)\n    s.rate = tonumber(ARGV[9])", replace: "    s.base = allowedMilli()\n    s.rate = tonumber(ARGV[9])" }],
+    edits: [{ file: QUEUE, find: "    s.base = allowedMilli()\n    s.since = math.max(now, s.open)\n    s.rate = tonumber(ARGV[10])", replace: "    s.base = allowedMilli()\n    s.rate = tonumber(ARGV[10])" }],
     tests: ['test/guard-queue.test.ts'],
   },
   {
@@ -300,7 +301,8 @@ export const mutations: Mutation[] = [
   {
     name: 'queue-lobby-not-shuffled',
     promise: 'buyers who join before sales open are shuffled once at opening',
-    edits: [{ file: QUEUE, find: '    local j = math.random(i)', replace: '    local j = i' }],
+    // The draw is a random score per joiner; a score that follows the join order is no draw.
+    edits: [{ file: STORE, find: '  return (randomBytes(8).readBigUInt64BE(0) >> 11n).toString();', replace: '  return String(Date.now() * 1000 + (lobbySeq = (lobbySeq + 1) % 1000));' }, { file: STORE, find: "import { randomBytes } from 'node:crypto';\n", replace: "import { randomBytes } from 'node:crypto';\nlet lobbySeq = 0;\n" }],
     tests: ['test/guard-queue.test.ts'],
   },
   {

@@ -80,7 +80,7 @@ async function populate(dir: string, files: string[]) {
   symlinkSync(path.join(ROOT, 'node_modules'), path.join(dir, 'node_modules'), 'dir');
 }
 
-type RunResult = { ok: boolean; timedOut: boolean; seconds: number; failures: string[]; output: string };
+type RunResult = { ok: boolean; timedOut: boolean; broken: boolean; seconds: number; failures: string[]; output: string };
 
 /** Runs vitest on `tests` in `dir`; failures are the first lines of the failed assertions. */
 function runTests(dir: string, tests: string[], timeoutS: number): Promise<RunResult> {
@@ -112,7 +112,10 @@ function runTests(dir: string, tests: string[], timeoutS: number): Promise<RunRe
     }, timeoutS * 1000);
     child.on('exit', (code) => {
       clearTimeout(timer);
-      resolve({ ok: code === 0 && !timedOut, timedOut, seconds: (Date.now() - started) / 1000, failures: failuresOf(report, output), output });
+      const failures = failuresOf(report, output);
+      // A run that failed without a failed test (a crash, a missing module) proves nothing.
+      const broken = code !== 0 && !timedOut && !existsSync(report);
+      resolve({ ok: code === 0 && !timedOut, timedOut, broken, seconds: (Date.now() - started) / 1000, failures, output });
     });
   });
 }
@@ -209,7 +212,7 @@ async function main() {
       process.stdout.write(`[${i + 1}/${chosen.length}] ${m.name} ... `);
       const r = await runTests(dir, m.tests, args.timeoutS);
       restore(dir, pristine);
-      console.log(r.ok ? `SURVIVED (${r.seconds.toFixed(0)} s)` : `caught${r.timedOut ? ' (timeout only)' : ''} (${r.seconds.toFixed(0)} s)`);
+      console.log(r.ok ? `SURVIVED (${r.seconds.toFixed(0)} s)` : r.broken ? `ERROR, no test ran (${r.failures[0] ?? ''})` : `caught${r.timedOut ? ' (timeout only)' : ''} (${r.seconds.toFixed(0)} s)`);
       rows.push({ m, r });
     }
 
@@ -222,7 +225,7 @@ async function main() {
     console.log('\n| # | mutation | promise | file(s) | guarded by | result | s | first failure |');
     console.log('|---|---|---|---|---|---|---|---|');
     rows.forEach(({ m, r }, i) => {
-      const result = r.ok ? '**SURVIVED**' : r.timedOut ? 'caught (timeout only)' : 'caught';
+      const result = r.ok ? '**SURVIVED**' : r.broken ? '**ERROR** (no test ran)' : r.timedOut ? 'caught (timeout only)' : 'caught';
       console.log(
         `| ${i + 1} | ${m.name}${m.control ? ' (control)' : ''} | ${cell(m.promise)} | ${[...new Set(m.edits.map((e) => e.file))].join(', ')} | ` +
           `${m.tests.map((t) => path.basename(t)).join(', ')} | ${result} | ${r.seconds.toFixed(0)} | ${cell(r.failures[0] ?? '')} |`,
@@ -233,8 +236,8 @@ async function main() {
       for (const f of flaky) console.log(`- ${f}`);
     }
     const survived = rows.filter((x) => x.r.ok);
-    const timeouts = rows.filter((x) => x.r.timedOut);
-    console.log(`\n${rows.length} mutations: ${rows.length - survived.length} caught (${timeouts.length} only by timeout), ${survived.length} survived.`);
+    const timeouts = rows.filter((x) => x.r.timedOut || x.r.broken);
+    console.log(`\n${rows.length} mutations: ${rows.length - survived.length - timeouts.length} caught by an assertion, ${timeouts.length} by timeout or error only, ${survived.length} survived.`);
     process.exitCode = survived.length || timeouts.length ? 1 : 0;
   } finally {
     if (args.keep) console.log(`kept ${dir}`);
