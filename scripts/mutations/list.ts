@@ -59,8 +59,13 @@ export const mutations: Mutation[] = [
   },
   {
     name: 'lua-user-limit-off-by-one',
+    // Both layers: Redis' check alone is backed by PostgreSQL's limit guard (and that one alone
+    // is mutation pg-user-limit-unguarded).
     promise: 'per-user limit not exceeded',
-    edits: [{ file: RESERVE, find: 'if current + qty > tonumber(meta[3]) then', replace: 'if current + qty > tonumber(meta[3]) + 1 then' }],
+    edits: [
+      { file: RESERVE, find: 'if current + qty > tonumber(meta[3]) then', replace: 'if current + qty > tonumber(meta[3]) + 1 then' },
+      { file: LIMIT_GUARD, find: 'constraint user_usage_within_limit check (used between 0 and max_seats)', replace: 'constraint user_usage_within_limit check (used >= 0)' },
+    ],
     tests: ['test/contention.test.ts', 'test/reservations.test.ts'],
   },
   {
