@@ -1,23 +1,15 @@
 import { OpenAPIHono } from '@hono/zod-openapi';
-import { bodyLimit } from 'hono/body-limit';
-import { HTTPException } from 'hono/http-exception';
-import { requestId } from 'hono/request-id';
-import { timeout } from 'hono/timeout';
-import { matchedRoutes } from 'hono/route';
 import type { Core } from './core';
 import { eventRoutes } from './events/routes';
 import { exportRoutes } from './exports/routes';
 import { requireAuth, verifiedPrincipal, type AuthEnv } from './http/auth';
 import { docsRoutes } from './http/docs';
 import { errorBoundary } from './http/error-boundary';
-import { writeRateLimit } from './http/rate-limit';
-import { strictUtf8Body } from './http/strict-utf8';
+import { useMiddleware } from './http/middleware';
 import { queueRoutes } from './queue/routes';
 import { reservationRoutes } from './reservations/routes';
-import { AppError, Errors } from './shared/errors';
+import { Errors } from './shared/errors';
 import { statsRoutes } from './stats/routes';
-import { requestContext } from './telemetry/request-context';
-import { nameServerSpan, trace } from './telemetry/trace';
 import { webRoutes } from './web/routes';
 
 export type AppDeps = {
@@ -41,7 +33,6 @@ export function createApp(d: AppDeps): BoxofficeApp {
   const { config, logger, metrics } = d.core;
   const { registry } = metrics;
   metrics.watchStreams(() => d.core.queue.hub.streamsByEvent());
-  const accessLog = config.accessLogSample;
   const app = new OpenAPIHono<AuthEnv>({
     defaultHook: (result) => {
       if (!result.success) {
@@ -51,52 +42,15 @@ export function createApp(d: AppDeps): BoxofficeApp {
     },
   });
 
-  app.use(requestId());
-  // Request id on every log line of the request, server span named by route, one latency
-  // sample, and (ACCESS_LOG) a sampled access log line.
-  app.use(async (c, next) => {
-    const started = performance.now();
-    const method = c.req.method;
-    await requestContext.run({ requestId: c.get('requestId') }, () =>
-      trace(`HTTP ${method}`, { 'http.request.method': method, 'url.path': c.req.path }, next),
-    );
-    // Route templates keep the label set bounded; anything unrouted shares one label.
-    const last = matchedRoutes(c).at(-1);
-    const route = last && last.method !== 'ALL' ? last.path : 'unmatched';
-    nameServerSpan(method, route);
-    const seconds = (performance.now() - started) / 1000;
-    const status = c.res.status;
-    metrics.httpDuration.observe({ method, route, status: String(status) }, seconds);
-    if (accessLog > 0 && Math.random() < accessLog) {
-      logger.info(
-        { requestId: c.get('requestId'), method, route, path: c.req.path, status, ms: Math.round(seconds * 1000) },
-        'request',
-      );
-    }
-  });
-  app.use(
-    '/v1/*',
-    bodyLimit({
-      maxSize: config.bodyLimitBytes,
-      onError: () => {
-        throw new AppError(413, 'PAYLOAD_TOO_LARGE', `request body over ${config.bodyLimitBytes} bytes`);
-      },
-    }),
-  );
-  app.use('/v1/*', strictUtf8Body);
-
-  // Every route answers within REQUEST_TIMEOUT_MS, except the SSE stream, which lives on.
-  // (A streamed body, like an export, is past its handler already and is not cut.)
-  const bounded = timeout(config.requestTimeoutMs, () => new HTTPException(503, { message: 'request timed out' }));
-  app.use('/v1/*', (c, next) => (c.req.path.endsWith('/queue/stream') ? next() : bounded(c, next)));
-  // Keyed on the verified subject: the token is verified here once and the route's auth reuses it.
-  app.use(
-    '/v1/*',
-    writeRateLimit(config.rateLimit, async (c) => {
+  useMiddleware(app, config, {
+    histogram: metrics.httpDuration,
+    logger,
+    // Keyed on the verified subject: the token is verified here once and the route's auth reuses it.
+    identify: async (c) => {
       const v = await verifiedPrincipal(c, d.core.auth);
       return 'principal' in v ? v.principal.id : null;
-    }),
-  );
+    },
+  });
 
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
   app.get('/metrics', async (c) => c.body(await registry.metrics(), 200, { 'content-type': registry.contentType }));

@@ -73,12 +73,12 @@ function toErrorAnswer(err: unknown, c: Context, logger: Logger): ErrorAnswer {
     status = 400;
     body = { error: { code: 'INVALID_REQUEST', message: 'a value in the request cannot be stored' } };
   } else if (isBackendUnavailable(err)) {
-    logger.warn({ err, path: c.req.path }, 'backend unavailable');
+    logger.warn({ err, path: c.req.path, requestId: c.get('requestId') }, 'backend unavailable');
     status = 503;
     body = { error: { code: 'UNAVAILABLE', message: 'a backing service is unavailable, retry shortly' } };
     headers = { 'Retry-After': '2' };
   } else {
-    logger.error({ err, method: c.req.method, path: c.req.path }, 'unhandled error');
+    logger.error({ err, method: c.req.method, path: c.req.path, requestId: c.get('requestId') }, 'unhandled error');
     status = 500;
     body = { error: { code: 'INTERNAL', message: 'internal error' } };
   }

@@ -1,0 +1,20 @@
+import type { MiddlewareHandler } from 'hono';
+import { nodeIncoming } from './node';
+
+/**
+ * An answer sent before the request body was all received (413 for a body over the
+ * limit, 401 or 404 before the body is read, a chunked upload still coming) must not
+ * leave a keep-alive connection the client cannot use: the adapter would drain what is
+ * left for up to 500 ms and then drop the socket under the client's next request. When
+ * the body is complete (read, or small and already buffered) the adapter's drain ends at
+ * once and the connection is kept; otherwise the answer says `Connection: close`, so the
+ * client opens a new one instead of writing into a socket about to go.
+ */
+export function connectionHygiene(): MiddlewareHandler {
+  return async (c, next) => {
+    await next();
+    const incoming = nodeIncoming(c);
+    if (!incoming || incoming.complete || incoming.method === 'GET' || incoming.method === 'HEAD') return;
+    c.res.headers.set('Connection', 'close');
+  };
+}
