@@ -1,3 +1,4 @@
+import type { IncomingMessage } from 'node:http';
 import type { MiddlewareHandler } from 'hono';
 import { nodeIncoming } from './node';
 
@@ -14,7 +15,17 @@ export function connectionHygiene(): MiddlewareHandler {
   return async (c, next) => {
     await next();
     const incoming = nodeIncoming(c);
-    if (!incoming || incoming.complete || incoming.method === 'GET' || incoming.method === 'HEAD') return;
+    if (!incoming || incoming.method === 'GET' || incoming.method === 'HEAD' || bodyReceived(incoming)) return;
     c.res.headers.set('Connection', 'close');
   };
+}
+
+/**
+ * Whether every byte of the body is in: read to the end, or all of a declared length
+ * sitting unread in the stream's buffer (Node sets `complete` a tick after parsing it).
+ */
+function bodyReceived(incoming: IncomingMessage): boolean {
+  if (incoming.complete || incoming.readableEnded) return true;
+  const length = incoming.headers['content-length'];
+  return length !== undefined && !incoming.readableDidRead && incoming.readableLength >= Number(length);
 }
