@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # npm start: install what is missing, make sure PostgreSQL, Redis and Kafka run, migrate,
-# then run the API and the worker in the foreground (Ctrl-C stops both).
+# then run the API (API_PROCESSES processes behind one port, src/cluster.ts) and the worker
+# in the foreground (Ctrl-C stops both).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -17,7 +18,7 @@ pids=()
 stop() { kill -TERM "${pids[@]}" 2>/dev/null || true; wait || true; }
 trap stop INT TERM
 node --inspect-port=127.0.0.1:9230 --import tsx --import ./src/telemetry/register.ts src/worker.ts & pids+=($!)
-node --inspect-port=127.0.0.1:9229 --import tsx --import ./src/telemetry/register.ts src/api.ts & pids+=($!)
+node --import tsx src/cluster.ts & pids+=($!)
 # Either process exiting ends the session (and stops the other).
 set +e
 wait -n

@@ -48,6 +48,10 @@ const schema = z.object({
   PG_POOL_MAX: int(10, 1, 500),
   /** Connections of the exports' own pool (each running export holds one for its whole download). */
   PG_EXPORT_POOL_MAX: int(2, 1, 100),
+  /** API processes behind one port (npm start, src/cluster.ts); 0 = one per core. */
+  API_PROCESSES: int(0, 0, 256),
+  /** PostgreSQL connections all API processes share; each gets its part (at most PG_POOL_MAX). */
+  API_PG_CONNECTIONS: int(40, 1, 5_000),
   PG_IDLE_TIMEOUT_S: int(30, 0),
   PG_MAX_LIFETIME_S: int(30 * 60, 0),
   PG_CONNECT_TIMEOUT_S: int(5, 1),
@@ -147,6 +151,8 @@ export type Config = {
   maxHeaderBytes: number;
   shutdownTimeoutMs: number;
   rateLimit: { windowMs: number; limit: number };
+  /** How src/cluster.ts runs the API: process count (0 = cores) and their PostgreSQL budget. */
+  cluster: { processes: number; pgConnections: number };
   /**
    * HS256 signing key for development tools and tests (scripts/token, dev sign-in). When HS256
    * is off (production with an identity provider and no JWT_SECRET), a random key nothing is
@@ -283,6 +289,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     maxHeaderBytes: e.HTTP_MAX_HEADER_BYTES,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
     rateLimit: { windowMs: e.RATE_LIMIT_WINDOW_MS, limit: e.RATE_LIMIT_MAX },
+    cluster: { processes: e.API_PROCESSES, pgConnections: e.API_PG_CONNECTIONS },
     jwtSecret: hs256Secret ?? randomBytes(32).toString('base64url'),
     auth: {
       hs256Secret,
