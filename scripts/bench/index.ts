@@ -1,4 +1,5 @@
-// npm run bench [-- --only baseline,lua,flash,sse,relay,growth,waiting] [--quick] [--buyers 50000]
+// npm run bench [-- --only routes,baseline,lua,flash,sse,relay,growth,waiting] [--quick] [--buyers 50000]
+//   [--processes 1,2]
 //   [--seats 10000] [--admit 2000] [--connections 50] [--keep]
 //
 // The flash-sale benchmark suite. Starts the stack the way `npm start` does (api + worker as
@@ -20,11 +21,12 @@ import { flash } from './suite/flash';
 import { growth } from './suite/growth';
 import { histogramSvg } from './suite/histogram';
 import { luaCeiling } from './suite/lua';
+import { routes } from './suite/routes';
 import { waitingOptions } from './suite/waiting-options';
 import { waitingRoom } from './suite/waiting-room';
 import { benchEnv, ROOT, shortId, startProcess, stopProcess, type Proc } from './suite/stack';
 
-const ALL = ['baseline', 'lua', 'flash', 'sse', 'relay', 'growth', 'waiting'] as const;
+const ALL = ['routes', 'baseline', 'lua', 'flash', 'sse', 'relay', 'growth', 'waiting'] as const;
 const { values: args } = parseArgs({
   options: {
     only: { type: 'string' },
@@ -34,6 +36,7 @@ const { values: args } = parseArgs({
     admit: { type: 'string' },
     connections: { type: 'string' },
     keep: { type: 'boolean', default: false },
+    processes: { type: 'string' },
   },
 });
 const only = args.only ? args.only.split(',').map((s) => s.trim()) : [...ALL];
@@ -79,7 +82,7 @@ progress(`run ${runId}: ${only.join(', ')}${quick ? ' (quick)' : ''} -> ${outDir
 const be = await benchEnv(runId);
 const procs: Proc[] = [];
 const extraApis: Proc[] = [];
-const cpu = new CpuMeter(() => Object.fromEntries([...procs, ...extraApis].map((p) => [p.name, p.pid ? [p.pid] : []])));
+const cpu = new CpuMeter(() => Object.fromEntries([...procs, ...extraApis].map((p) => [p.name, p.pids()])));
 const results: ScenarioResult[] = [];
 const startedAt = Date.now();
 
@@ -136,6 +139,15 @@ try {
     progress(`=== ${name} done in ${Math.round((Date.now() - t0) / 1000)} s`);
   };
 
+  await run('routes', () =>
+    routes(be, {
+      seconds: quick ? 2 : 5,
+      connections: 64,
+      threads: 2,
+      processCounts: (args.processes ?? '1,2').split(',').map(Number),
+      users: quick ? 5_000 : 20_000,
+    }),
+  );
   await run('baseline', () => baseline(be, api, cpu, { connections, seconds: quick ? 3 : 6, rounds: 2 }));
   await run('lua', () => luaCeiling(be, api, cpu, { seconds: quick ? 2 : 5, rounds: 2, inFlight: 800, rbClients: 50, rbPipeline: 16 }));
   await run('growth', () => growth(be, api, cpu, extraApis, { connections, maxSeats: quick ? 10_000 : 100_000 }));

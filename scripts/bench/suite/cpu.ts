@@ -8,6 +8,13 @@ const TICKS = 100; // USER_HZ on Linux
 export type Groups = Record<string, number[]>;
 type Sample = { at: number; ticks: Record<string, number> };
 
+/** CPU of this process's children that have exited and been waited for (each wrk run). */
+function reapedChildrenTicks(): number {
+  const stat = readFileSync('/proc/self/stat', 'utf8');
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return Number(f[13]) + Number(f[14]); // cutime + cstime
+}
+
 function procTicks(pid: number): number {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
@@ -40,6 +47,7 @@ export class CpuMeter {
     const groups = { ...this.own(), ...servicePids(), 'bench driver': [process.pid] };
     const ticks: Record<string, number> = {};
     for (const [name, pids] of Object.entries(groups)) ticks[name] = pids.reduce((a, p) => a + procTicks(p), 0);
+    ticks['wrk'] = reapedChildrenTicks();
     return { at: performance.now(), ticks };
   }
 

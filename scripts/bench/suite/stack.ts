@@ -2,6 +2,7 @@
 // ./src/telemetry/register.ts src/api.ts | src/worker.ts), but pointed at the bench database
 // (own schema per run), Redis db 3 with a fresh key prefix and a Kafka topic of this run.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
@@ -79,18 +80,49 @@ export async function benchEnv(runId: string): Promise<BenchEnv> {
   };
 }
 
-export type Proc = ChildProcess & { name: string; port: number; inspectPort: number; output: () => string; stopping: boolean };
+export type Proc = ChildProcess & {
+  name: string;
+  port: number;
+  inspectPort: number;
+  output: () => string;
+  stopping: boolean;
+  /** Every process of this one (a cluster's primary and its API processes), for CPU figures. */
+  pids: () => number[];
+};
 
-/** One api or worker process, exactly like scripts/start.sh starts it (inspector port for profile.sh). */
-export async function startProcess(be: BenchEnv, entry: 'api' | 'worker', name: string): Promise<Proc> {
+/** Node child processes of pid (a cluster's API processes; tsx's esbuild helper left out). */
+export function nodeChildren(pid: number): number[] {
+  try {
+    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number)
+      .filter((p) => {
+        try {
+          return readFileSync(`/proc/${p}/comm`, 'utf8').trim() === 'node';
+        } catch {
+          return false;
+        }
+      });
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * One api or worker process, exactly like scripts/start.sh starts it (inspector port for
+ * profile.sh), or `cluster`: src/cluster.ts with API_PROCESSES from `extraEnv`, as npm start
+ * runs the API; it is ready once every API process answers.
+ */
+export async function startProcess(be: BenchEnv, entry: 'api' | 'worker' | 'cluster', name: string, extraEnv: Record<string, string> = {}): Promise<Proc> {
   const port = await freePort();
   const inspectPort = await freePort();
+  const args = entry === 'cluster'
+    ? ['--import', 'tsx', 'src/cluster.ts']
+    : [`--inspect-port=127.0.0.1:${inspectPort}`, '--import', 'tsx', '--import', './src/telemetry/register.ts', `src/${entry}.ts`];
   const child = spawn(
     process.execPath,
-    [`--inspect-port=127.0.0.1:${inspectPort}`, '--import', 'tsx', '--import', './src/telemetry/register.ts', `src/${entry}.ts`],
+    args,
     {
-      cwd: ROOT,
-      env: { ...process.env, ...be.env, PORT: String(entry === 'api' ? port : 0), WORKER_METRICS_PORT: String(port) },
+      cwd: process.env.BENCH_API_ROOT ?? ROOT,
+      env: { ...process.env, ...be.env, PORT: String(entry === 'worker' ? 0 : port), WORKER_METRICS_PORT: String(port), ...extraEnv },
       stdio: ['ignore', 'pipe', 'pipe'],
     },
   );
@@ -101,17 +133,24 @@ export async function startProcess(be: BenchEnv, entry: 'api' | 'worker', name: 
   };
   child.stdout!.on('data', keep);
   child.stderr!.on('data', keep);
-  const p = Object.assign(child, { name, port, inspectPort, output: () => out, stopping: false });
+  const pids = () => (child.pid ? [child.pid, ...(entry === 'cluster' ? nodeChildren(child.pid) : [])] : []);
+  const p = Object.assign(child, { name, port, inspectPort, output: () => out, stopping: false, pids });
   child.on('exit', (code, signal) => {
     if (!p.stopping) process.stdout.write(`[bench] ${name} (pid ${child.pid}) exited unexpectedly: code ${code}, signal ${signal}\n${out.slice(-3000)}\n`);
   });
-  const path = entry === 'api' ? '/healthz' : '/metrics';
+  const path = entry === 'worker' ? '/metrics' : '/healthz';
   const deadline = Date.now() + 60_000;
   for (;;) {
     const r = await rawRequest(port, 'GET', path);
     if ('status' in r && r.status === 200) break;
     if (child.exitCode !== null || Date.now() > deadline) throw new Error(`${name} did not start:\n${out}`);
     await sleep(150);
+  }
+  if (entry === 'cluster') {
+    // The first API process answers before the others listen: wait for all of them.
+    const want = Number(extraEnv.API_PROCESSES ?? 1);
+    while (nodeChildren(child.pid!).length < want && Date.now() < deadline) await sleep(150);
+    await sleep(3_000 + 1_500 * want);
   }
   return p;
 }
