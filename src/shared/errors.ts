@@ -10,7 +10,11 @@ export class AppError extends Error {
     readonly details?: Record<string, unknown>,
     readonly headers?: Record<string, string>,
   ) {
+    // A domain answer, not a fault: no stack to capture (a rejection path runs it per request).
+    const limit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
     super(message);
+    Error.stackTraceLimit = limit;
     this.name = 'AppError';
   }
 }
