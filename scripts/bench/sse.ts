@@ -72,6 +72,14 @@ async function serveChild(): Promise<void> {
   });
 }
 
+type Driver = {
+  base: string;
+  adminToken: string;
+  jwtSecret: string;
+  request: (method: string, path: string, token: string, body?: unknown) => Promise<{ status: number; json: any }>;
+  stats: () => Promise<Stats>;
+};
+
 async function drive(): Promise<void> {
   const { values } = parseArgs({
     options: {
@@ -87,7 +95,6 @@ async function drive(): Promise<void> {
   const { ensureDatabase, migrate } = await import('../../src/db/migrate');
   const { signAccessToken } = await import('../../src/auth/jwt');
   const { default: postgres } = await import('postgres');
-  const { Redis } = await import('ioredis');
 
   const prefix = `benchsse${randomUUID().slice(0, 6)}`;
   const config = loadConfig({ ...env, REDIS_PREFIX: prefix });
@@ -95,7 +102,38 @@ async function drive(): Promise<void> {
   const sql = postgres(config.db.url, { max: 1, onnotice: () => {} });
   await migrate(sql as never);
   const adminToken = await signAccessToken(config.jwtSecret, { sub: 'bench-admin', admin: true, ttlSeconds: 7200 });
+  const { child, driver, agent } = await startServer(prefix, adminToken, config.jwtSecret);
 
+  const eventId = await pausedEvent(driver, rate);
+  const tickets = await joinAll(driver, eventId, total);
+  await driver.request('PATCH', `/v1/admin/events/${eventId}/queue`, adminToken, { paused: false });
+  console.log(`API pid ${child.pid}; event ${eventId}; admission ${rate}/s; ${windowS}s windows`);
+  const streams = streamClient(driver.base, eventId);
+  const idle = await measure(driver, streams, 'no streams', null, windowS);
+  let opened = 0;
+  for (const level of [1_000, 5_000, total].filter((n, i, a) => n <= total && a.indexOf(n) === i)) {
+    while (opened < level) {
+      const batch = tickets.slice(opened, Math.min(level, opened + 500));
+      await Promise.all(batch.map(streams.open));
+      opened += batch.length;
+    }
+    await measure(driver, streams, `${level} open`, idle, windowS);
+  }
+  streams.closeAll();
+  await new Promise((r) => setTimeout(r, 1_000));
+  const after = await driver.stats();
+  console.log(`after closing: streams=${after.streams} rssMiB=${(after.rss / 2 ** 20).toFixed(1)}; client saw ${streams.events()} events, ${(streams.bytes() / 2 ** 20).toFixed(1)} MiB`);
+
+  child.send({ cmd: 'stop' });
+  await new Promise((r) => child.once('exit', r));
+  agent.destroy();
+  await cleanUp(config.redis.url, prefix);
+  await sql`delete from events where id = ${eventId}`;
+  await sql.end({ timeout: 5 });
+}
+
+/** The API child (this file with --serve), a keep-alive JSON client and its stats channel. */
+async function startServer(prefix: string, adminToken: string, jwtSecret: string): Promise<{ child: ChildProcess; driver: Driver; agent: http.Agent }> {
   const child: ChildProcess = spawn(process.execPath, ['--expose-gc', '--import', 'tsx', fileURLToPath(import.meta.url), '--serve'], {
     env: { ...env, REDIS_PREFIX: prefix, BENCH_ADMIN_TOKEN: adminToken },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
@@ -108,7 +146,6 @@ async function drive(): Promise<void> {
     });
   const base = `http://127.0.0.1:${port}`;
   const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
-
   const request = (method: string, path: string, token: string, body?: unknown) =>
     new Promise<{ status: number; json: any }>((resolve, reject) => {
       const data = body === undefined ? undefined : JSON.stringify(body);
@@ -124,8 +161,12 @@ async function drive(): Promise<void> {
       req.on('error', reject);
       req.end(data);
     });
+  return { child, agent, driver: { base, adminToken, jwtSecret, request, stats } };
+}
 
-  const created = await request('POST', '/v1/admin/events', adminToken, {
+/** A queue event held paused while everybody joins, so all of them wait when streams open. */
+async function pausedEvent(d: Driver, rate: number): Promise<string> {
+  const created = await d.request('POST', '/v1/admin/events', d.adminToken, {
     name: 'SSE bench',
     startsAt: new Date(Date.now() + 86_400_000).toISOString(),
     salesOpenAt: new Date(Date.now() - 1_000).toISOString(),
@@ -134,9 +175,12 @@ async function drive(): Promise<void> {
   });
   if (created.status !== 201) throw new Error(`create event: ${created.status} ${JSON.stringify(created.json)}`);
   const eventId: string = created.json.id;
-  // Hold admission while everybody joins, so all of them are waiting when streams open.
-  await request('PATCH', `/v1/admin/events/${eventId}/queue`, adminToken, { paused: true });
+  await d.request('PATCH', `/v1/admin/events/${eventId}/queue`, d.adminToken, { paused: true });
+  return eventId;
+}
 
+async function joinAll(d: Driver, eventId: string, total: number): Promise<string[]> {
+  const { signAccessToken } = await import('../../src/auth/jwt');
   console.log(`joining ${total} buyers ...`);
   const tickets: string[] = new Array(total);
   let next = 0;
@@ -144,15 +188,20 @@ async function drive(): Promise<void> {
     Array.from({ length: 64 }, async () => {
       while (next < total) {
         const i = next++;
-        const token = await signAccessToken(config.jwtSecret, { sub: `sse-${i}`, ttlSeconds: 7200 });
-        const r = await request('POST', `/v1/events/${eventId}/queue`, token);
+        const token = await signAccessToken(d.jwtSecret, { sub: `sse-${i}`, ttlSeconds: 7200 });
+        const r = await d.request('POST', `/v1/events/${eventId}/queue`, token);
         if (r.status !== 201) throw new Error(`join ${i}: ${r.status}`);
         tickets[i] = r.json.ticket;
       }
     }),
   );
-  await request('PATCH', `/v1/admin/events/${eventId}/queue`, adminToken, { paused: false });
+  return tickets;
+}
 
+type Streams = { open: (ticket: string) => Promise<void>; closeAll: () => void; events: () => number; bytes: () => number };
+
+/** One socket per stream (no agent), counting SSE events and bytes as they arrive. */
+function streamClient(base: string, eventId: string): Streams {
   let events = 0;
   let bytes = 0;
   const sockets: http.ClientRequest[] = [];
@@ -170,53 +219,36 @@ async function drive(): Promise<void> {
       req.on('error', reject);
       sockets.push(req);
     });
+  return { open, closeAll: () => sockets.forEach((s) => s.destroy()), events: () => events, bytes: () => bytes };
+}
 
-  const measure = async (label: string, idle: Stats | null) => {
-    await new Promise((r) => setTimeout(r, 3_000)); // settle
-    const a = await stats();
-    const e0 = events;
-    await new Promise((r) => setTimeout(r, windowS * 1000));
-    const b = await stats();
-    const s = (b.at - a.at) / 1000;
-    const row = {
-      streams: b.streams,
-      rssMiB: +(b.rss / 2 ** 20).toFixed(1),
-      heapMiB: +(b.heapUsed / 2 ** 20).toFixed(1),
-      liveHeapMiB: +(b.liveHeap / 2 ** 20).toFixed(1),
-      rssPerStreamKiB: idle && b.streams ? +((b.rss - idle.rss) / b.streams / 1024).toFixed(1) : null,
-      liveHeapPerStreamKiB: idle && b.streams ? +((b.liveHeap - idle.liveHeap) / b.streams / 1024).toFixed(1) : null,
-      cpuPercent: +(((b.cpuUs - a.cpuUs) / 1e6 / s) * 100).toFixed(1),
-      redisCmdsPerSec: +((b.redisCommands - a.redisCommands) / s).toFixed(1),
-      sseEventsPerSec: +((events - e0) / s).toFixed(0),
-    };
-    console.log(label.padEnd(12), JSON.stringify(row));
-    return b;
+/** One window at the current stream count: memory per stream, CPU, Redis commands/s. */
+async function measure(d: Driver, streams: Streams, label: string, idle: Stats | null, windowS: number): Promise<Stats> {
+  await new Promise((r) => setTimeout(r, 3_000)); // settle
+  const a = await d.stats();
+  const e0 = streams.events();
+  await new Promise((r) => setTimeout(r, windowS * 1000));
+  const b = await d.stats();
+  const s = (b.at - a.at) / 1000;
+  const row = {
+    streams: b.streams,
+    rssMiB: +(b.rss / 2 ** 20).toFixed(1),
+    heapMiB: +(b.heapUsed / 2 ** 20).toFixed(1),
+    liveHeapMiB: +(b.liveHeap / 2 ** 20).toFixed(1),
+    rssPerStreamKiB: idle && b.streams ? +((b.rss - idle.rss) / b.streams / 1024).toFixed(1) : null,
+    liveHeapPerStreamKiB: idle && b.streams ? +((b.liveHeap - idle.liveHeap) / b.streams / 1024).toFixed(1) : null,
+    cpuPercent: +(((b.cpuUs - a.cpuUs) / 1e6 / s) * 100).toFixed(1),
+    redisCmdsPerSec: +((b.redisCommands - a.redisCommands) / s).toFixed(1),
+    sseEventsPerSec: +((streams.events() - e0) / s).toFixed(0),
   };
+  console.log(label.padEnd(12), JSON.stringify(row));
+  return b;
+}
 
-  console.log(`API pid ${child.pid}; event ${eventId}; admission ${rate}/s; ${windowS}s windows`);
-  const idle = await measure('no streams', null);
-  let opened = 0;
-  for (const level of [1_000, 5_000, total].filter((n, i, a) => n <= total && a.indexOf(n) === i)) {
-    while (opened < level) {
-      const batch = tickets.slice(opened, Math.min(level, opened + 500));
-      await Promise.all(batch.map(open));
-      opened += batch.length;
-    }
-    await measure(`${level} open`, idle);
-  }
-
-  for (const s of sockets) s.destroy();
-  await new Promise((r) => setTimeout(r, 1_000));
-  const after = await stats();
-  console.log(`after closing: streams=${after.streams} rssMiB=${(after.rss / 2 ** 20).toFixed(1)}; client saw ${events} events, ${(bytes / 2 ** 20).toFixed(1)} MiB`);
-
-  child.send({ cmd: 'stop' });
-  await new Promise((r) => child.once('exit', r));
-  agent.destroy();
-  const redis = new Redis(config.redis.url);
+async function cleanUp(redisUrl: string, prefix: string): Promise<void> {
+  const { Redis } = await import('ioredis');
+  const redis = new Redis(redisUrl);
   const keys = await redis.keys(prefixPattern(prefix));
   if (keys.length) await redis.del(...keys);
   await redis.quit();
-  await sql`delete from events where id = ${eventId}`;
-  await sql.end({ timeout: 5 });
 }
