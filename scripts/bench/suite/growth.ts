@@ -25,50 +25,9 @@ export async function growth(be: BenchEnv, api1: Proc, cpu: CpuMeter, extraApis:
   try {
     for (const size of sizes) {
       for (const apis of [[api1], [api1, api2]]) {
-        // Small events are held out several times over (each a new event of the same size), so
-        // every configuration serves at least 10,000 holds and its CPU figures are not noise.
-        const repeats = Math.max(1, Math.ceil(20_000 / size.seats));
-        const events: string[] = [];
-        for (let e = 0; e < repeats; e++) {
-          events.push(
-            await createEvent(api1.port, be.adminToken, {
-              name: `bench growth ${size.seats}`,
-              zones: [{ code: 'A', name: 'Block A', priceCents: 9000, kind: 'seated', rows: size.rows, seatsPerRow: size.perRow }],
-            }),
-          );
-        }
-        const a = cpu.sample();
-        const parts: CannonResult[] = [];
-        for (const eventId of events) {
-          const shots = reserveShots({ eventId, tokens, seated: { zone: 'A', rows: size.rows, perRow: size.perRow }, seatsPerHold: 2 });
-          parts.push(await cannon({ ports: apis.map((p) => p.port), connections: o.connections, amount: size.seats / 2, next: shots.next }));
-        }
-        const secs = CpuMeter.seconds(a, cpu.sample());
-        const r = mergeResults(parts);
-        const holds = r.statuses['201'] ?? 0;
-        const apiCpu = apis.reduce((s, p) => s + (secs[p.name] ?? 0), 0);
-        const per = (s: number) => (holds ? Math.round((s * 1e6) / holds) : NaN);
-        const row = {
-          seats: size.seats,
-          events: repeats,
-          apiProcesses: apis.length,
-          requests: r.requests,
-          holds,
-          statuses: r.statuses,
-          seconds: Math.round(r.seconds * 100) / 100,
-          holdsPerSecond: Math.round(holds / r.seconds),
-          p50: r.latency.p50,
-          p99: r.latency.p99,
-          apiCpuUsPerHold: per(apiCpu),
-          postgresCpuUsPerHold: per(secs.postgres ?? 0),
-          redisCpuUsPerHold: per(secs.redis ?? 0),
-          driverCpuUsPerHold: per(secs['bench driver'] ?? 0),
-          apiCores: Math.round((apiCpu / r.seconds) * 100) / 100,
-          allCores: Math.round((Object.values(secs).reduce((x, y) => x + y, 0) / r.seconds) * 100) / 100,
-        };
+        const { row, latencies: lat } = await measureSize(be, cpu, apis, tokens, size, o.connections);
         rows.push(row);
-        latencies.push({ name: `${fmt(size.seats)} seats, ${apis.length} API`, latencies: r.latencies });
-        progress(`growth: ${fmt(size.seats)} seats, ${apis.length} API: ${fmt(row.holdsPerSecond)} holds/s, p99 ${row.p99} ms, API ${row.apiCpuUsPerHold} µs CPU/hold, PG ${row.postgresCpuUsPerHold} µs/hold, statuses ${JSON.stringify(r.statuses)}`);
+        latencies.push({ name: `${fmt(size.seats)} seats, ${apis.length} API`, latencies: lat });
       }
     }
   } finally {
@@ -87,4 +46,53 @@ export async function growth(be: BenchEnv, api1: Proc, cpu: CpuMeter, extraApis:
     markdown: md,
     histograms: [{ file: 'growth.svg', title: 'Scenario 6: reserve latency by event size and API processes', series: latencies }],
   };
+}
+
+type Size = (typeof SIZES)[number];
+
+/** One event size through one set of API processes: holds/s, latency, CPU per hold. */
+async function measureSize(be: BenchEnv, cpu: CpuMeter, apis: Proc[], tokens: { sub: string; token: string }[], size: Size, connections: number) {
+  // Small events are held out several times over (each a new event of the same size), so
+  // every configuration serves at least 10,000 holds and its CPU figures are not noise.
+  const repeats = Math.max(1, Math.ceil(20_000 / size.seats));
+  const events: string[] = [];
+  for (let e = 0; e < repeats; e++) {
+    events.push(
+      await createEvent(apis[0]!.port, be.adminToken, {
+        name: `bench growth ${size.seats}`,
+        zones: [{ code: 'A', name: 'Block A', priceCents: 9000, kind: 'seated', rows: size.rows, seatsPerRow: size.perRow }],
+      }),
+    );
+  }
+  const a = cpu.sample();
+  const parts: CannonResult[] = [];
+  for (const eventId of events) {
+    const shots = reserveShots({ eventId, tokens, seated: { zone: 'A', rows: size.rows, perRow: size.perRow }, seatsPerHold: 2 });
+    parts.push(await cannon({ ports: apis.map((p) => p.port), connections: connections, amount: size.seats / 2, next: shots.next }));
+  }
+  const secs = CpuMeter.seconds(a, cpu.sample());
+  const r = mergeResults(parts);
+  const holds = r.statuses['201'] ?? 0;
+  const apiCpu = apis.reduce((s, p) => s + (secs[p.name] ?? 0), 0);
+  const per = (s: number) => (holds ? Math.round((s * 1e6) / holds) : NaN);
+  const row = {
+    seats: size.seats,
+    events: repeats,
+    apiProcesses: apis.length,
+    requests: r.requests,
+    holds,
+    statuses: r.statuses,
+    seconds: Math.round(r.seconds * 100) / 100,
+    holdsPerSecond: Math.round(holds / r.seconds),
+    p50: r.latency.p50,
+    p99: r.latency.p99,
+    apiCpuUsPerHold: per(apiCpu),
+    postgresCpuUsPerHold: per(secs.postgres ?? 0),
+    redisCpuUsPerHold: per(secs.redis ?? 0),
+    driverCpuUsPerHold: per(secs['bench driver'] ?? 0),
+    apiCores: Math.round((apiCpu / r.seconds) * 100) / 100,
+    allCores: Math.round((Object.values(secs).reduce((x, y) => x + y, 0) / r.seconds) * 100) / 100,
+  };
+  progress(`growth: ${fmt(size.seats)} seats, ${apis.length} API: ${fmt(row.holdsPerSecond)} holds/s, p99 ${row.p99} ms, API ${row.apiCpuUsPerHold} µs CPU/hold, PG ${row.postgresCpuUsPerHold} µs/hold, statuses ${JSON.stringify(r.statuses)}`);
+  return { row, latencies: r.latencies };
 }

@@ -33,60 +33,9 @@ export async function luaCeiling(be: BenchEnv, api: Proc, cpu: CpuMeter, o: { se
   const url = new URL(be.config.redis.url);
   const db = url.pathname.slice(1) || '0';
 
-  async function viaIoredis(round: number): Promise<Run> {
-    await reset();
-    const outcomes: Record<string, number> = {};
-    let calls = 0;
-    const tag = randomUUID().slice(0, 8);
-    const a = cpu.sample();
-    const end = performance.now() + o.seconds * 1000;
-    await Promise.all(
-      Array.from({ length: o.inFlight }, async (_, w) => {
-        for (let i = 0; performance.now() < end; i++) {
-          const user = `l${tag}-${w}-${i}`;
-          const r = await reserveScript(redis, k, {
-            now: Date.now(),
-            reservationId: randomUUID(),
-            userId: user,
-            idemField: idemField(user, 'k'),
-            requestHash: 'h',
-            zone: 'GA',
-            quantity: 1,
-            seats: [],
-          });
-          outcomes[r.kind] = (outcomes[r.kind] ?? 0) + 1;
-          calls++;
-        }
-      }),
-    );
-    const s = (performance.now() - (end - o.seconds * 1000)) / 1000;
-    const c = CpuMeter.cores(a, cpu.sample());
-    return { client: `ioredis (auto-pipelining, ${o.inFlight} calls in flight, 1 connection)`, round, callsPerSecond: Math.round(calls / s), outcomes, redisCores: c.redis ?? 0, driverCores: c['bench driver'] ?? 0 };
-  }
-
-  async function viaRedisBenchmark(round: number, clients: number, pipeline: number, n: number): Promise<Run> {
-    await reset();
-    const a = cpu.sample();
-    const args = ['-h', url.hostname, '-p', url.port || '6379', '--dbnum', db, '-c', String(clients), '-P', String(pipeline), '-n', String(n), '-r', '1000000000', '--csv',
-      'EVALSHA', sha, String(keys.length), ...keys, String(Date.now()), 'r:__rand_int__', 'u:__rand_int__', 'i:__rand_int__', 'h', 'GA', '1', 'ga'];
-    const { stdout } = await promisify(execFile)('redis-benchmark', args, { maxBuffer: 1 << 20 });
-    const c = CpuMeter.cores(a, cpu.sample());
-    const lines = stdout.trim().split('\n').filter((l) => l.startsWith('"'));
-    const head = JSON.parse(`[${lines[0]}]`) as string[];
-    const row = JSON.parse(`[${lines.at(-1)}]`) as string[];
-    const col = (name: string) => Number(row[head.indexOf(name)]);
-    const held = Number(await redis.hget(k.zoneCounts('GA'), 'held'));
-    return {
-      client: `redis-benchmark (-c ${clients} -P ${pipeline})`,
-      round,
-      callsPerSecond: Math.round(col('rps')),
-      outcomes: { held, other: n - held },
-      redisCores: c.redis ?? 0,
-      driverCores: c['bench driver'] ?? 0,
-      p50: col('p50_latency_ms'),
-      p99: col('p99_latency_ms'),
-    };
-  }
+  const ctx: LuaCtx = { redis, k, cpu, reset, sha, keys, url, db, o };
+  const viaIoredis = (round: number) => ioredisRun(ctx, round);
+  const viaRedisBenchmark = (round: number, clients: number, pipeline: number, n: number) => redisBenchmarkRun(ctx, round, clients, pipeline, n);
 
   const runs: Run[] = [];
   let rbN = 200_000;
@@ -118,3 +67,74 @@ export async function luaCeiling(be: BenchEnv, api: Proc, cpu: CpuMeter, o: { se
   md += `\n\n**Ratio ioredis/redis-benchmark (medians, pipelined): ${figures.ratioIoredisToRedisBenchmark}** (${fmt(io)} vs ${fmt(rb)} calls/s).\n`;
   return { name: 'lua', figures, markdown: md, histograms: [] };
 }
+
+type LuaCtx = {
+  redis: ReturnType<typeof createRedis>;
+  k: ReturnType<typeof eventKeys>;
+  cpu: CpuMeter;
+  reset: () => Promise<unknown>;
+  sha: string;
+  keys: string[];
+  url: URL;
+  db: string;
+  o: { seconds: number; inFlight: number };
+};
+
+/** lua/reserve-6.lua through the application's ioredis wrapper, o.inFlight calls at a time. */
+async function ioredisRun({ redis, k, cpu, reset, o }: LuaCtx, round: number): Promise<Run> {
+  await reset();
+  const outcomes: Record<string, number> = {};
+  let calls = 0;
+  const tag = randomUUID().slice(0, 8);
+  const a = cpu.sample();
+  const end = performance.now() + o.seconds * 1000;
+  await Promise.all(
+    Array.from({ length: o.inFlight }, async (_, w) => {
+      for (let i = 0; performance.now() < end; i++) {
+        const user = `l${tag}-${w}-${i}`;
+        const r = await reserveScript(redis, k, {
+          now: Date.now(),
+          reservationId: randomUUID(),
+          userId: user,
+          idemField: idemField(user, 'k'),
+          requestHash: 'h',
+          zone: 'GA',
+          quantity: 1,
+          seats: [],
+        });
+        outcomes[r.kind] = (outcomes[r.kind] ?? 0) + 1;
+        calls++;
+      }
+    }),
+  );
+  const s = (performance.now() - (end - o.seconds * 1000)) / 1000;
+  const c = CpuMeter.cores(a, cpu.sample());
+  return { client: `ioredis (auto-pipelining, ${o.inFlight} calls in flight, 1 connection)`, round, callsPerSecond: Math.round(calls / s), outcomes, redisCores: c.redis ?? 0, driverCores: c['bench driver'] ?? 0 };
+}
+
+
+/** The same EVALSHA and keys from redis-benchmark, in its own process. */
+async function redisBenchmarkRun({ redis, k, cpu, reset, sha, keys, url, db }: LuaCtx, round: number, clients: number, pipeline: number, n: number): Promise<Run> {
+  await reset();
+  const a = cpu.sample();
+  const args = ['-h', url.hostname, '-p', url.port || '6379', '--dbnum', db, '-c', String(clients), '-P', String(pipeline), '-n', String(n), '-r', '1000000000', '--csv',
+    'EVALSHA', sha, String(keys.length), ...keys, String(Date.now()), 'r:__rand_int__', 'u:__rand_int__', 'i:__rand_int__', 'h', 'GA', '1', 'ga'];
+  const { stdout } = await promisify(execFile)('redis-benchmark', args, { maxBuffer: 1 << 20 });
+  const c = CpuMeter.cores(a, cpu.sample());
+  const lines = stdout.trim().split('\n').filter((l) => l.startsWith('"'));
+  const head = JSON.parse(`[${lines[0]}]`) as string[];
+  const row = JSON.parse(`[${lines.at(-1)}]`) as string[];
+  const col = (name: string) => Number(row[head.indexOf(name)]);
+  const held = Number(await redis.hget(k.zoneCounts('GA'), 'held'));
+  return {
+    client: `redis-benchmark (-c ${clients} -P ${pipeline})`,
+    round,
+    callsPerSecond: Math.round(col('rps')),
+    outcomes: { held, other: n - held },
+    redisCores: c.redis ?? 0,
+    driverCores: c['bench driver'] ?? 0,
+    p50: col('p50_latency_ms'),
+    p99: col('p99_latency_ms'),
+  };
+}
+
