@@ -18,7 +18,8 @@ const config = loadConfigOrExit();
 const logger = createLogger(config.logLevel, 'api-cluster');
 const processes = config.cluster.processes || os.availableParallelism();
 const poolMax = poolPerProcess(config, processes);
-await checkConnectionBudget(config, processes * poolMax);
+// Each process also opens the exports' own small pool (PG_EXPORT_POOL_MAX).
+await checkConnectionBudget(config, processes * (poolMax + config.db.exportMax));
 
 // Every process runs exactly what `npm run api` runs; only its pool size and inspector
 // port differ (9229 for the first, as before, then 9231, 9232, ...; 9230 is the worker's).
@@ -94,7 +95,7 @@ async function checkConnectionBudget(c: Config, apiTotal: number): Promise<void>
     const [row] = await sql<{ max: number; reserved: number }[]>`
       select current_setting('max_connections')::int as max,
              current_setting('superuser_reserved_connections')::int as reserved`;
-    const others = c.db.max + 5; // the worker's pool and a few for migrations and operators
+    const others = c.db.max + c.db.exportMax + 5; // the worker's pools and a few for migrations and operators
     const room = row!.max - row!.reserved - others;
     if (apiTotal > room) {
       logger.fatal({ apiTotal, maxConnections: row!.max, room }, 'API pools would exceed PostgreSQL max_connections: lower API_PG_CONNECTIONS or API_PROCESSES');

@@ -1,9 +1,7 @@
-import { serve } from '@hono/node-server';
-import type { AddressInfo } from 'node:net';
 import net from 'node:net';
-import type { Server } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startHttpServer, type HttpServer } from '../src/http/server';
 import { startHarness, type Harness } from './harness';
 
 // Early answers (413, 401, 404, a chunked upload refused) against a real listening server,
@@ -11,21 +9,21 @@ import { startHarness, type Harness } from './harness';
 // the next request on the same socket, or the answer must have said `Connection: close`.
 
 let h: Harness;
-let server: Server;
+let server: HttpServer;
 let port: number;
 let eventId: string;
 let token: string;
 beforeAll(async () => {
-  h = await startHarness({ BODY_LIMIT_BYTES: '4096' });
+  // Development: the dev sign-in route exists only there.
+  h = await startHarness({ BODY_LIMIT_BYTES: '4096', NODE_ENV: 'development' });
   eventId = (await h.createEvent()).id;
   token = await h.token('keep-alive-buyer');
-  server = serve({ fetch: h.app.fetch, port: 0, hostname: '127.0.0.1' }) as Server;
-  await new Promise<void>((r) => (server.listening ? r() : server.once('listening', () => r())));
-  port = (server.address() as AddressInfo).port;
+  // The API's own server (src/http/server.ts), as src/api.ts starts it.
+  server = await startHttpServer(h.app.fetch, { host: '127.0.0.1', port: 0, requestTimeoutMs: h.config.requestTimeoutMs, maxHeaderBytes: h.config.maxHeaderBytes, logger: h.core.logger });
+  port = server.port;
 });
 afterAll(async () => {
-  server.closeAllConnections();
-  await new Promise((r) => server.close(r));
+  await server.close();
   await h.close();
 });
 
