@@ -41,6 +41,8 @@ export async function benchEnv(runId: string): Promise<BenchEnv> {
     // Expired holds are swept every second instead of every two: the flash sale's abandoned
     // holds come back sooner. Everything else is the default configuration.
     RELEASE_INTERVAL_MS: '1000',
+    // Every simulated buyer comes from 127.0.0.1: a per-address join limit would refuse them.
+    QUEUE_JOIN_LIMIT_PER_ADDRESS: '0',
   };
   const config = loadConfig(env);
   await ensureDatabase(config.db.url);
