@@ -132,8 +132,8 @@ const schema = z.object({
   PAYMENT_PROVIDER: z.enum(['dev', 'stripe', 'none']).optional(),
   PAYMENT_WINDOW_SECONDS: int(600, 30, 86_400),
   DEV_PAYMENT_SECRET: z.string().min(16).optional(),
-  STRIPE_SECRET_KEY: z.string().min(8).optional(),
-  STRIPE_WEBHOOK_SECRET: z.string().min(8).optional(),
+  STRIPE_SECRET_KEY: z.string().regex(/^(sk|rk)_(live|test)_[A-Za-z0-9_]+$/, 'a Stripe secret key (sk_live_... or sk_test_...)').optional(),
+  STRIPE_WEBHOOK_SECRET: z.string().regex(/^whsec_[A-Za-z0-9_]+$/, 'a Stripe webhook signing secret (whsec_...)').optional(),
   /** Only for tests and stand-ins: where the Stripe SDK sends its calls (e.g. http://127.0.0.1:12111). */
   STRIPE_API_URL: z.string().url().optional(),
   REFUND_INTERVAL_MS: int(5_000, 100),
@@ -304,7 +304,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     problems.push('PAYMENT_PROVIDER: required when NODE_ENV=production (stripe, dev or none)');
   }
   const provider = e.PAYMENT_PROVIDER ?? 'dev';
-  const devPaymentSecret = provider === 'dev' ? secret('DEV_PAYMENT_SECRET', DEV_PAYMENT_SECRET) : e.DEV_PAYMENT_SECRET ?? DEV_PAYMENT_SECRET;
+  // Only a provider chosen as dev needs its secret (a missing PAYMENT_PROVIDER is reported above).
+  const devPaymentSecret =
+    provider === 'dev' && (e.PAYMENT_PROVIDER || e.NODE_ENV !== 'production')
+      ? secret('DEV_PAYMENT_SECRET', DEV_PAYMENT_SECRET)
+      : (e.DEV_PAYMENT_SECRET ?? DEV_PAYMENT_SECRET);
   const ticketSigningKey = secret('TICKET_SIGNING_KEY', DEV_TICKET_KEY);
   if (provider === 'stripe') {
     if (!e.STRIPE_SECRET_KEY) problems.push('STRIPE_SECRET_KEY: required when PAYMENT_PROVIDER=stripe');
