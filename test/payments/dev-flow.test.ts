@@ -192,6 +192,25 @@ describe('dev provider: checkout and confirm', () => {
   });
 });
 
+describe('event cancelled', () => {
+  it('a paid booking of a cancelled event is refunded and its tickets revoked', async () => {
+    const ev = (await h.createEvent()).id;
+    const { token, reservation } = await holdSeats(h, ev, ['A-1-1']);
+    const c = await checkout(token, reservation.id);
+    await h.call('POST', `/v1/dev/payments/${c.body.paymentId}/succeed`, { token });
+    const tickets = (await h.call('GET', `/v1/reservations/${reservation.id}/tickets`, { token })).body.tickets;
+    const cancelled = await h.call('PATCH', `/v1/admin/events/${ev}`, { token: h.adminToken, body: { status: 'cancelled' } });
+    expect(cancelled.status).toBe(200);
+    const refunded = async () =>
+      (await h.core.sql<{ status: string; reason: string }[]>`select f.status, f.reason from refunds f join payments p on p.id = f.payment_id
+        where p.reservation_id = ${reservation.id}`)[0];
+    await expect.poll(refunded, { timeout: 20_000 }).toEqual({ status: 'succeeded', reason: 'event_cancelled' });
+    expect((await outboxFor(h, reservation.id)).map((m) => m.type)).toEqual(['booking.confirmed', 'booking.cancelled', 'booking.refunded']);
+    const scan = await h.call('POST', `/v1/admin/events/${ev}/checkins`, { token: h.adminToken, body: { code: tickets[0].code } });
+    expect(scan.body.error.code).toBe('TICKET_REVOKED');
+  });
+});
+
 describe('development routes', () => {
   it('the test-card routes are served and documented under the dev provider, and need the payment owner', async () => {
     const doc = await h.call('GET', '/openapi.json');
