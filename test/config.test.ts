@@ -34,7 +34,7 @@ describe('config', () => {
     expect(loadConfig({ NODE_ENV: '' }).env).toBe('development');
     expect(loadConfig({ JWT_SECRET: 'a-real-secret-of-32-characters!!' }).devRoutes).toBe(false);
     expect(loadConfig({ NODE_ENV: 'test' }).devRoutes).toBe(false);
-    expect(loadConfig({ NODE_ENV: 'production', JWT_SECRET: 'dev-secret-change-me', QUEUE_SECRET: 'b'.repeat(32) }).devRoutes).toBe(false);
+    expect(loadConfig({ NODE_ENV: 'production', JWT_SECRET: 'dev-secret-change-me', QUEUE_SECRET: 'b'.repeat(32), PAYMENT_PROVIDER: 'none', TICKET_SIGNING_KEY: 'c'.repeat(43) }).devRoutes).toBe(false);
   });
 
   it('production names its payment provider; stripe needs its keys', () => {
