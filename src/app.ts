@@ -7,7 +7,11 @@ import { docsRoutes } from './http/docs';
 import { errorBoundary } from './http/error-boundary';
 import { useMiddleware } from './http/middleware';
 import { queueRoutes } from './queue/routes';
+import { messageSchemaRoute } from './outbox/schema-route';
+import { DevProvider } from './payments/dev';
+import { paymentRoutes } from './payments/routes';
 import { reservationRoutes } from './reservations/routes';
+import { ticketRoutes } from './tickets/routes';
 import { Errors } from './shared/errors';
 import { statsRoutes } from './stats/routes';
 import { webRoutes } from './web/routes';
@@ -74,11 +78,22 @@ export function createApp(d: AppDeps): BoxofficeApp {
   const auth = requireAuth(core.auth);
   const chunkBytes = config.stream.chunkBytes;
   eventRoutes(app, core.events, { auth, logger, chunkBytes, admin: core.eventAdmin });
-  reservationRoutes(app, core.reservations, { auth });
+  reservationRoutes(app, core.reservations, { auth, payments: core.payments });
+  // The dev provider's test-card routes are development routes (development with the development JWT secret).
+  const devPayments =
+    core.paymentProvider instanceof DevProvider && config.devRoutes;
+  paymentRoutes(app, {
+    payments: core.payments,
+    reservations: core.reservations,
+    auth,
+    devProvider: devPayments ? (core.paymentProvider as DevProvider) : null,
+  });
+  ticketRoutes(app, { tickets: core.tickets, reservations: core.reservations, auth, scannerAuth: requireAuth(core.auth, { scanner: true }) });
+  messageSchemaRoute(app);
   queueRoutes(app, core.queue, { auth });
   exportRoutes(app, core.exports, { auth, logger, chunkBytes });
   statsRoutes(app, core.stats, { auth });
-  const pages = webRoutes(app, core.events, { devSignIn: config.devRoutes, jwtSecret: config.jwtSecret });
+  const pages = webRoutes(app, core.events, { devSignIn: config.devRoutes, jwtSecret: config.jwtSecret, devPayments });
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' });
   app.doc31('/openapi.json', { openapi: '3.1.0', info: { title: 'boxoffice', version: '1' } });

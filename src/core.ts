@@ -14,7 +14,11 @@ import { createRedis, type RedisClient } from './redis/client';
 import { Breakers } from './resilience/breakers';
 import { HoldWriter } from './reservations/hold-writer';
 import { inventorySnapshot } from './reservations/repository';
+import { createPaymentProvider } from './payments/select';
+import type { PaymentProvider } from './payments/provider';
+import { PaymentService } from './payments/service';
 import { ReservationService } from './reservations/service';
+import { TicketService } from './tickets/service';
 import type { TransitionDeps } from './reservations/transition';
 import { StatsService } from './stats/service';
 import { createApiMetrics, type ApiMetrics, type CoreMetrics } from './telemetry/metrics';
@@ -37,6 +41,10 @@ export type Core<M extends CoreMetrics = ApiMetrics> = {
   reservations: ReservationService;
   exports: ExportService;
   stats: StatsService;
+  /** null under PAYMENT_PROVIDER=none. */
+  paymentProvider: PaymentProvider | null;
+  payments: PaymentService;
+  tickets: TicketService;
   /** What every state change after a hold needs (confirm, cancel, the release worker). */
   transitions: TransitionDeps;
   /** Circuit breakers around PostgreSQL, Redis and Kafka (state in /readyz and metrics). */
@@ -113,7 +121,11 @@ export function createCore<M extends CoreMetrics = ApiMetrics>(
     onBatch: (size) => metrics.holds?.batch.observe(size),
     onRefused: tightenFromPostgres({ redis, prefix }),
   });
-  const eventAdmin = new EventAdmin({ ...transitions, redis, prefix, catalog, loader, logger, settleMs: config.rebuild.quiesceMs });
+  const eventAdmin = new EventAdmin({
+    ...transitions, redis, prefix, catalog, loader, logger, settleMs: config.rebuild.quiesceMs,
+    // Paid bookings of a cancelled event: tickets revoked, money back (payments is built below).
+    refund: (r) => payments.refundCancelledBooking(r),
+  });
   const reservations = new ReservationService({
     ...transitions,
     redis, prefix, catalog, loader, writer, logger,
@@ -121,11 +133,22 @@ export function createCore<M extends CoreMetrics = ApiMetrics>(
     onPassEnd: (eventId, userId) => queue.passSpent(eventId, userId),
     writeBudgetMs: writeBudgetMs(config),
     idempotencyWaitMs: config.idempotencyWaitMs,
+    paymentRequired: config.payments.provider !== 'none',
     onHoldOutcome: (outcome) => metrics.holds?.outcomes.inc({ outcome }),
     breakers,
   });
+  const paymentProvider = createPaymentProvider(config.payments);
+  const payments = new PaymentService({
+    ...transitions,
+    logger,
+    provider: paymentProvider,
+    windowSeconds: config.payments.windowSeconds,
+    refundBackoffMaxMs: config.payments.refundBackoffMaxMs,
+  });
+  const tickets = new TicketService({ sql, signingKey: config.ticketSigningKey, topic: config.kafka.topic, outboxHeaders: currentTraceHeaders });
   return {
     config, metrics, logger, sql, auth: createAuthenticator(config.auth), redis, catalog, loader, events, queue, eventAdmin, reservations,
+    paymentProvider, payments, tickets,
     exports: new ExportService({ sql: exportSql, events }),
     stats: new StatsService({ sql, events, queue }),
     transitions,

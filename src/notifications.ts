@@ -1,5 +1,5 @@
 // Standalone downstream consumer (npm run consumer:notifications): reads booking.events in
-// its own consumer group and "notifies" buyers, each message once.
+// its own consumer group and notifies buyers (the confirmation mail with their tickets), each message once.
 import { loadConfigOrExit } from './config/load';
 import { createSql } from './db/client';
 import { createKafka, ensureTopic } from './outbox/kafka';
@@ -9,6 +9,8 @@ import { DedupingConsumer } from './consumers/dedupe';
 import { notificationHandler } from './consumers/notifier';
 import { createConsumerMetrics } from './telemetry/metrics';
 import { serveMetrics } from './telemetry/serve-metrics';
+import { createMailer } from './mail/mailer';
+import { TicketService } from './tickets/service';
 
 const config = loadConfigOrExit();
 const GROUP = config.notificationsGroupId;
@@ -16,15 +18,18 @@ const logger = createLogger(config.logLevel, 'consumer-notifications');
 const metrics = createConsumerMetrics();
 const sql = createSql({ ...config.db, max: 2 }, { applicationName: 'boxoffice-notifications', metrics });
 const kafka = createKafka(config.kafka, logger, `${config.kafka.clientId}-notifications`);
+const mailer = createMailer({ smtpUrl: config.mail.smtpUrl, mailDir: config.mail.dir, from: config.mail.from });
+if (!config.mail.smtpUrl) logger.warn({ dir: config.mail.dir }, 'SMTP_URL not set: confirmation mails are written to this folder');
+const tickets = new TicketService({ sql, signingKey: config.ticketSigningKey, topic: config.kafka.topic });
 const consumer = new DedupingConsumer({
   kafka,
   sql,
   logger,
   name: GROUP,
   topic: config.kafka.topic,
-  handle: notificationHandler(logger),
   onMessage: (_type, duplicate) => metrics.messages.inc({ consumer: GROUP, result: duplicate ? 'duplicate' : 'handled' }),
   onLag: (partition, lag) => metrics.lag.set({ consumer: GROUP, partition: String(partition) }, lag),
+  handle: notificationHandler(logger, { mailer, tickets, userDomain: config.mail.userDomain }),
 });
 const metricsServer = serveMetrics(metrics.registry, config.host, config.consumerMetricsPort, logger);
 
@@ -42,5 +47,6 @@ try {
 onShutdown(logger, config.shutdownTimeoutMs, async () => {
   metricsServer.close();
   await consumer.stop();
+  mailer.close();
   await sql.end({ timeout: 5 });
 });

@@ -52,6 +52,8 @@ const retention = { sql: core.sql, logger: logger.child({ job: 'retention' }), .
 const jobs = new JobRunner(logger, { onRun: metrics.onJobRun })
   .every('admission', admission.intervalMs, admission.run)
   .every('seat-release', config.worker.releaseIntervalMs, (signal) => releaseExpired(release, signal))
+  // Refunds the provider did not accept yet (an outage): retried with backoff until it does.
+  .every('refunds', config.payments.refundIntervalMs, () => core.payments.sendRefunds())
   .every('reconcile', config.worker.reconcileIntervalMs, async (signal) => {
     const stats = await reconciler.run(signal);
     if (stats.freed) metrics.releases.inc({ reason: 'reconciled' }, stats.freed);

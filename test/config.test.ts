@@ -6,7 +6,7 @@ describe('config', () => {
     const c = loadConfig({});
     expect(c.port).toBe(3000);
     expect(c.db.url).toBe('postgres://postgres@127.0.0.1:5432/boxoffice');
-    expect(c.insecureDefaults).toEqual(['JWT_SECRET', 'QUEUE_SECRET']);
+    expect(c.insecureDefaults).toEqual(['JWT_SECRET', 'QUEUE_SECRET', 'DEV_PAYMENT_SECRET', 'TICKET_SIGNING_KEY']);
   });
 
   it('lists every bad variable at once', () => {
@@ -24,7 +24,8 @@ describe('config', () => {
   it('production refuses to start without its secrets, and with equal ones', () => {
     expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(/JWT_SECRET: required[\s\S]*QUEUE_SECRET: required/);
     expect(() => loadConfig({ NODE_ENV: 'production', JWT_SECRET: 'x'.repeat(32), QUEUE_SECRET: 'x'.repeat(32) })).toThrow(/must differ/);
-    const c = loadConfig({ NODE_ENV: 'production', JWT_SECRET: 'a'.repeat(32), QUEUE_SECRET: 'b'.repeat(32) });
+    const prod = { NODE_ENV: 'production', JWT_SECRET: 'a'.repeat(32), QUEUE_SECRET: 'b'.repeat(32), TICKET_SIGNING_KEY: 'c'.repeat(43) };
+    const c = loadConfig({ ...prod, PAYMENT_PROVIDER: 'none' });
     expect(c.insecureDefaults).toEqual([]);
   });
 
@@ -33,7 +34,20 @@ describe('config', () => {
     expect(loadConfig({ NODE_ENV: '' }).env).toBe('development');
     expect(loadConfig({ JWT_SECRET: 'a-real-secret-of-32-characters!!' }).devRoutes).toBe(false);
     expect(loadConfig({ NODE_ENV: 'test' }).devRoutes).toBe(false);
-    expect(loadConfig({ NODE_ENV: 'production', JWT_SECRET: 'dev-secret-change-me', QUEUE_SECRET: 'b'.repeat(32) }).devRoutes).toBe(false);
+    expect(loadConfig({ NODE_ENV: 'production', JWT_SECRET: 'dev-secret-change-me', QUEUE_SECRET: 'b'.repeat(32), PAYMENT_PROVIDER: 'none', TICKET_SIGNING_KEY: 'c'.repeat(43) }).devRoutes).toBe(false);
+  });
+
+  it('production names its payment provider; stripe needs its keys', () => {
+    const prod = { NODE_ENV: 'production', JWT_SECRET: 'a'.repeat(32), QUEUE_SECRET: 'b'.repeat(32), TICKET_SIGNING_KEY: 'c'.repeat(43) };
+    expect(() => loadConfig(prod)).toThrow(/PAYMENT_PROVIDER: required/);
+    expect(() => loadConfig({ ...prod, PAYMENT_PROVIDER: 'stripe' })).toThrow(/STRIPE_SECRET_KEY[\s\S]*STRIPE_WEBHOOK_SECRET/);
+    expect(() => loadConfig({ ...prod, PAYMENT_PROVIDER: 'dev' })).toThrow(/DEV_PAYMENT_SECRET: required/);
+    expect(() => loadConfig({ NODE_ENV: 'production', JWT_SECRET: 'a'.repeat(32), QUEUE_SECRET: 'b'.repeat(32), PAYMENT_PROVIDER: 'none' })).toThrow(
+      /TICKET_SIGNING_KEY: required/,
+    );
+    const c = loadConfig({ ...prod, PAYMENT_PROVIDER: 'stripe', STRIPE_SECRET_KEY: 'sk_live_x', STRIPE_WEBHOOK_SECRET: 'whsec_x1' });
+    expect(c.payments.provider).toBe('stripe');
+    expect(loadConfig({}).payments.provider).toBe('dev');
   });
 
   it('a rebuild must outwait the statement timeout', () => {

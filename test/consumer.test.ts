@@ -32,6 +32,8 @@ function message(type: 'booking.confirmed' | 'booking.expired', reservationId = 
   return {
     id: randomUUID(),
     type,
+    schemaVersion: 1,
+    userId: 'buyer-1',
     occurredAt: now,
     reservation: {
       id: reservationId,

@@ -153,7 +153,7 @@ describe('confirm and expiry interleaved on purpose: exactly one wins', () => {
       // deadline still ahead, so only the status condition can stop it.
       await tx`update reservations set expires_at = now() - interval '1 second' where id = ${r.id}`;
       const rows = (await expireDue(tx, 100)).filter((x) => x.id === r.id);
-      await enqueueBookingEvents(tx, h.config.kafka.topic, 'booking.expired', rows.map(reservationJson));
+      await enqueueBookingEvents(tx, h.config.kafka.topic, 'booking.expired', rows.map((x) => ({ reservation: reservationJson(x), userId: x.userId })));
       await tx`update reservations set expires_at = ${deadline} where id = ${r.id}`;
       opened(pid);
       await gate;

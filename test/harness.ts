@@ -31,6 +31,8 @@ export async function startHarness(env: Record<string, string> = {}) {
     // Short enough that the Redis-loss tests stay quick, long enough for a loaded CI machine.
     REBUILD_QUIESCE_MS: '4000',
     PG_STATEMENT_TIMEOUT_MS: '1000',
+    // v1 tests confirm directly; payment tests choose dev or stripe.
+    PAYMENT_PROVIDER: 'none',
     ...env,
     PG_SCHEMA: schema,
   } as NodeJS.ProcessEnv);

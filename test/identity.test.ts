@@ -139,6 +139,8 @@ describe('identity provider tokens (JWKS)', () => {
     const config = loadConfig({
       NODE_ENV: 'production',
       QUEUE_SECRET: 'q'.repeat(32),
+      PAYMENT_PROVIDER: 'none',
+      TICKET_SIGNING_KEY: 't'.repeat(43),
       JWT_JWKS_URL: idp.url,
       JWT_ISSUER: ISSUER,
       JWT_AUDIENCE: AUDIENCE,

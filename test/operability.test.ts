@@ -80,6 +80,8 @@ describe('API reference', () => {
       // A v1.1 route is either served (and documented) or still listed as not built; the
       // list only shrinks: a route that is served must leave it.
       for (const r of new Set(named(v11))) {
+        // Served only with the dev payment provider (test/payments/dev-flow.test.ts checks it there).
+        if (DEV_PROVIDER_ONLY.has(r)) continue;
         const [m, p] = r.split(' ') as [string, string];
         const served = Boolean(doc.paths[p]?.[m]);
         expect(served !== V11_NOT_YET_BUILT.has(r), `${r}: served ${served}, listed as not built ${V11_NOT_YET_BUILT.has(r)}`).toBe(true);
@@ -128,12 +130,6 @@ describe('tracing', () => {
 });
 
 /** v1.1 routes of ../shared/api.md not built yet (the README's changelog says which are). */
-const V11_NOT_YET_BUILT = new Set([
-  'post /v1/reservations/{id}/checkout',
-  'post /v1/payments/webhooks/{provider}',
-  'post /v1/dev/payments/{paymentId}/succeed',
-  'post /v1/admin/reservations/{id}/refund',
-  'get /v1/reservations/{id}/tickets',
-  'post /v1/admin/events/{id}/checkins',
-  'get /v1/schemas/booking-event.json',
-]);
+const DEV_PROVIDER_ONLY = new Set(['post /v1/dev/payments/{paymentId}/succeed']);
+
+const V11_NOT_YET_BUILT = new Set<string>([]);

@@ -52,7 +52,8 @@ describe('outbox relay', () => {
       expect(msgs).toHaveLength(1);
       const value = JSON.parse(msgs[0]!.value);
       expect(bookingMessageSchema.safeParse(value).success).toBe(true);
-      expect(Object.keys(value).sort()).toEqual(['id', 'occurredAt', 'reservation', 'type']);
+      expect(Object.keys(value).sort()).toEqual(['id', 'occurredAt', 'reservation', 'schemaVersion', 'type', 'userId']);
+      expect(value.schemaVersion).toBe(1);
       expect(value).toMatchObject({
         type: 'booking.confirmed',
         reservation: {

@@ -111,6 +111,7 @@ describe('production mode', () => {
       NODE_ENV: 'production',
       JWT_SECRET: `jwt-${randomUUID()}`,
       QUEUE_SECRET: `queue-${randomUUID()}`,
+      TICKET_SIGNING_KEY: Buffer.alloc(32, 7).toString('base64url'),
     });
   });
   afterAll(() => h.close());

@@ -170,7 +170,7 @@ describe('seat-release worker', () => {
     // Dies after committing, before Redis: PostgreSQL says expired, Redis still holds.
     await h.core.sql.begin(async (tx) => {
       const rows = (await expireDue(tx, 10_000)).filter((r) => ids.includes(r.id));
-      await enqueueBookingEvents(tx, h.config.kafka.topic, 'booking.expired', rows.map(reservationJson));
+      await enqueueBookingEvents(tx, h.config.kafka.topic, 'booking.expired', rows.map((r) => ({ reservation: reservationJson(r), userId: r.userId })));
     });
     expect((await seatStatus(ev.id, 'A')).get('A-1-1')).toBe('held');
 

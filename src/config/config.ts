@@ -3,6 +3,9 @@ import { z } from 'zod';
 
 const DEV_JWT_SECRET = 'dev-secret-change-me';
 const DEV_QUEUE_SECRET = 'dev-queue-secret-change-me';
+const DEV_PAYMENT_SECRET = 'dev-payment-secret-change-me';
+/** base64url seed of the development ticket-signing key (public: never use it in production). */
+const DEV_TICKET_KEY = 'ZGV2LXRpY2tldC1rZXktY2hhbmdlLW1lLXBsZWFzZSE';
 
 const int = (def: number, min = 0, max = Number.MAX_SAFE_INTEGER) =>
   z.coerce.number().int().min(min).max(max).default(def);
@@ -125,6 +128,24 @@ const schema = z.object({
   /** Proof of work: the largest number a client may have to try, and how long a challenge lives. */
   QUEUE_CHALLENGE_MAX_NUMBER: int(100_000, 10, 10_000_000),
   QUEUE_CHALLENGE_SECONDS: int(300, 10, 3_600),
+
+  PAYMENT_PROVIDER: z.enum(['dev', 'stripe', 'none']).optional(),
+  PAYMENT_WINDOW_SECONDS: int(600, 30, 86_400),
+  DEV_PAYMENT_SECRET: z.string().min(16).optional(),
+  STRIPE_SECRET_KEY: z.string().regex(/^(sk|rk)_(live|test)_[A-Za-z0-9_]+$/, 'a Stripe secret key (sk_live_... or sk_test_...)').optional(),
+  STRIPE_WEBHOOK_SECRET: z.string().regex(/^whsec_[A-Za-z0-9_]+$/, 'a Stripe webhook signing secret (whsec_...)').optional(),
+  /** Only for tests and stand-ins: where the Stripe SDK sends its calls (e.g. http://127.0.0.1:12111). */
+  STRIPE_API_URL: z.string().url().optional(),
+  REFUND_INTERVAL_MS: int(5_000, 100),
+  REFUND_BACKOFF_MAX_MS: int(300_000, 100),
+  /** Ed25519 private key (PEM) or base64url 32-byte seed that signs ticket codes. */
+  TICKET_SIGNING_KEY: z.string().min(32).optional(),
+
+  /** smtp://user:pass@host:port (or smtps://); unset: mails are written to MAIL_DIR as .eml files. */
+  SMTP_URL: z.string().regex(/^smtps?:\/\//, 'smtp:// or smtps:// URL').optional(),
+  MAIL_FROM: z.string().min(3).default('boxoffice <tickets@boxoffice.invalid>'),
+  MAIL_DIR: z.string().min(1).default('var/mail'),
+  MAIL_USER_DOMAIN: z.string().min(1).default('users.boxoffice.invalid'),
 });
 
 /** Every variable loadConfig reads: deployment manifests and docs/configuration.md are checked against it. */
@@ -215,6 +236,17 @@ export type Config = {
   consumerMetricsPort: number;
   /** Exports and big seat maps leave the process in chunks of at least this many bytes. */
   stream: { chunkBytes: number };
+  payments: {
+    provider: 'dev' | 'stripe' | 'none';
+    /** A checkout extends the hold once so it lasts at least this long from then. */
+    windowSeconds: number;
+    devSecret: string;
+    stripe: { secretKey: string; webhookSecret: string; api?: { host: string; port: number; protocol: 'http' | 'https' } } | null;
+    refundIntervalMs: number;
+    refundBackoffMaxMs: number;
+  };
+  ticketSigningKey: string;
+  mail: { smtpUrl?: string; from: string; dir: string; userDomain: string };
   queue: {
     /** How often each process advances admission and pushes to its streams. */
     tickMs: number;
@@ -253,7 +285,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const e = parsed.data;
   const problems: string[] = [];
   const insecureDefaults: string[] = [];
-  const secret = (name: 'JWT_SECRET' | 'QUEUE_SECRET', dev: string): string => {
+  const secret = (name: 'JWT_SECRET' | 'QUEUE_SECRET' | 'DEV_PAYMENT_SECRET' | 'TICKET_SIGNING_KEY', dev: string): string => {
     const v = e[name];
     if (v) return v;
     if (e.NODE_ENV === 'production') problems.push(`${name}: required when NODE_ENV=production`);
@@ -267,6 +299,24 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (hs256Secret === queueSecret) problems.push('QUEUE_SECRET: must differ from JWT_SECRET');
   if (e.JWT_JWKS_URL && (!e.JWT_ISSUER || !e.JWT_AUDIENCE)) {
     problems.push('JWT_JWKS_URL: needs JWT_ISSUER and JWT_AUDIENCE (a token for another application must not pass)');
+  }
+  if (!e.PAYMENT_PROVIDER && e.NODE_ENV === 'production') {
+    problems.push('PAYMENT_PROVIDER: required when NODE_ENV=production (stripe, dev or none)');
+  }
+  const provider = e.PAYMENT_PROVIDER ?? 'dev';
+  // Only a provider chosen as dev needs its secret (a missing PAYMENT_PROVIDER is reported above).
+  const devPaymentSecret =
+    provider === 'dev' && (e.PAYMENT_PROVIDER || e.NODE_ENV !== 'production')
+      ? secret('DEV_PAYMENT_SECRET', DEV_PAYMENT_SECRET)
+      : (e.DEV_PAYMENT_SECRET ?? DEV_PAYMENT_SECRET);
+  const ticketSigningKey = secret('TICKET_SIGNING_KEY', DEV_TICKET_KEY);
+  if (provider === 'stripe') {
+    if (!e.STRIPE_SECRET_KEY) problems.push('STRIPE_SECRET_KEY: required when PAYMENT_PROVIDER=stripe');
+    if (!e.STRIPE_WEBHOOK_SECRET) problems.push('STRIPE_WEBHOOK_SECRET: required when PAYMENT_PROVIDER=stripe');
+  }
+  const stripeApi = e.STRIPE_API_URL ? new URL(e.STRIPE_API_URL) : null;
+  if (stripeApi && stripeApi.protocol !== 'http:' && stripeApi.protocol !== 'https:') {
+    problems.push('STRIPE_API_URL: must be http or https');
   }
   if (e.REBUILD_QUIESCE_MS < e.PG_STATEMENT_TIMEOUT_MS + 500) {
     problems.push(
@@ -368,6 +418,31 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     notificationsGroupId: e.NOTIFICATIONS_GROUP_ID,
     consumerMetricsPort: e.CONSUMER_METRICS_PORT,
     stream: { chunkBytes: e.STREAM_CHUNK_BYTES },
+    payments: {
+      provider,
+      windowSeconds: e.PAYMENT_WINDOW_SECONDS,
+      devSecret: devPaymentSecret,
+      stripe:
+        provider === 'stripe'
+          ? {
+              secretKey: e.STRIPE_SECRET_KEY!,
+              webhookSecret: e.STRIPE_WEBHOOK_SECRET!,
+              ...(stripeApi
+                ? {
+                    api: {
+                      host: stripeApi.hostname,
+                      port: Number(stripeApi.port || (stripeApi.protocol === 'https:' ? 443 : 80)),
+                      protocol: stripeApi.protocol === 'https:' ? ('https' as const) : ('http' as const),
+                    },
+                  }
+                : {}),
+            }
+          : null,
+      refundIntervalMs: e.REFUND_INTERVAL_MS,
+      refundBackoffMaxMs: e.REFUND_BACKOFF_MAX_MS,
+    },
+    ticketSigningKey,
+    mail: { smtpUrl: e.SMTP_URL, from: e.MAIL_FROM, dir: e.MAIL_DIR, userDomain: e.MAIL_USER_DOMAIN },
     queue: {
       tickMs: e.QUEUE_TICK_MS,
       idleSkipMs: e.QUEUE_IDLE_SKIP_SECONDS * 1000,

@@ -1,7 +1,7 @@
 import type { Consumer, Kafka } from 'kafkajs';
 import type { Logger } from 'pino';
 import type { Sql, Tx } from '../db/client';
-import { bookingMessageSchema, type BookingMessage } from '../outbox/message';
+import { bookingMessageSchema, messageReservationId, type BookingMessage } from '../outbox/message';
 
 export type Handler = (msg: BookingMessage, tx: Tx) => Promise<string>;
 
@@ -50,7 +50,7 @@ export class DedupingConsumer {
         const duplicate = await this.o.sql.begin(async (tx) => {
           const [mine] = await tx`
             insert into consumer_messages (consumer, message_id, type, reservation_id, topic, partition, kafka_offset, outcome)
-            values (${name}, ${parsed.id}, ${parsed.type}, ${parsed.reservation.id}, ${topic}, ${partition}, ${message.offset}, '')
+            values (${name}, ${parsed.id}, ${parsed.type}, ${messageReservationId(parsed)}, ${topic}, ${partition}, ${message.offset}, '')
             on conflict (consumer, message_id) do nothing
             returning message_id`;
           if (!mine) return true;

@@ -105,7 +105,7 @@ export class EventAdmin {
     for (;;) {
       const batch = await this.d.sql.begin(async (tx) => {
         const rows = await cancelLiveOfEvent(tx, e.id, CANCEL_BATCH);
-        await enqueueBookingEvents(tx, this.d.topic, 'booking.cancelled', rows.map(reservationJson), this.d.outboxHeaders?.());
+        await enqueueBookingEvents(tx, this.d.topic, 'booking.cancelled', rows.map((r) => ({ reservation: reservationJson(r), userId: r.userId })), this.d.outboxHeaders?.());
         return rows;
       });
       // Held seats go back to Redis; sold ones stay counted there (the event sells nothing more).

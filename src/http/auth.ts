@@ -30,11 +30,16 @@ export function verifiedPrincipal(c: Context, auth: Authenticator): Promise<Veri
   return v;
 }
 
-/** Built once by the app and handed to every route factory that needs a signed-in caller. */
-export const requireAuth = (auth: Authenticator): AuthMiddleware =>
+/**
+ * Built once by the app and handed to every route factory that needs a signed-in caller.
+ * A `scanner` token (door staff) is refused everywhere except where `scanner: true` lets it in
+ * (check-in): a scanner may check tickets in and do nothing else.
+ */
+export const requireAuth = (auth: Authenticator, opts: { scanner?: boolean } = {}): AuthMiddleware =>
   createMiddleware<AuthEnv>(async (c, next) => {
     const v = await verifiedPrincipal(c, auth);
     if ('error' in v) throw v.error;
+    if (v.principal.role === 'scanner' && !opts.scanner) throw Errors.forbidden('a scanner token may only check tickets in');
     c.set('principal', v.principal);
     await next();
   });

@@ -2,9 +2,9 @@ import type { Logger } from 'pino';
 import type { RedisClient } from '../redis/client';
 import { eventKeys } from '../redis/keys';
 import type { InventoryLoader } from './loader';
-import { releaseScript, sellScript } from './scripts';
+import { releaseScript, sellScript, unsellScript } from './scripts';
 
-export type FollowAction = 'sell' | 'release';
+export type FollowAction = 'sell' | 'release' | 'unsell';
 export type Followed = { id: string; eventId: string; zone: string };
 
 /**
@@ -21,11 +21,13 @@ export class InventoryFollower {
     await Promise.all(rows.map((r) => this.one(r, action)));
   }
 
-  private run(r: Followed, action: FollowAction): Promise<string> {
+  private async run(r: Followed, action: FollowAction): Promise<string> {
     const k = eventKeys(this.d.prefix, r.eventId);
-    return action === 'sell'
-      ? sellScript(this.d.redis, k, { reservationId: r.id, zone: r.zone })
-      : releaseScript(this.d.redis, k, { reservationId: r.id, zone: r.zone });
+    if (action === 'sell') return sellScript(this.d.redis, k, { reservationId: r.id, zone: r.zone });
+    if (action === 'release') return releaseScript(this.d.redis, k, { reservationId: r.id, zone: r.zone });
+    // A refunded booking goes back on sale; one Redis still calls held is drift like a missing one.
+    const o = await unsellScript(this.d.redis, k, { reservationId: r.id, zone: r.zone });
+    return o === 'held' ? 'missing' : o;
   }
 
   private async one(r: Followed, action: FollowAction): Promise<void> {

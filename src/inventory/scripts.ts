@@ -172,3 +172,25 @@ export async function configureScript(
   const r = Number(await runScript(redis, 'configure', [k.meta], [a.open, a.close, a.max, a.state]));
   return r === 1 ? 'applied' : 'not-loaded';
 }
+
+export type UnsellOutcome = 'freed' | 'absent' | 'not-loaded' | 'held';
+
+/** lua/unsell-5.lua: a refunded reservation's sold seats go back on sale. */
+export async function unsellScript(
+  redis: RedisClient,
+  k: EventKeys,
+  a: { reservationId: string; zone: string },
+): Promise<UnsellOutcome> {
+  const r = Number(
+    await runScript(
+      redis,
+      'unsell',
+      [k.meta, k.holds, k.users, k.zoneSeats(a.zone), k.zoneCounts(a.zone)],
+      [a.reservationId],
+      { 'boxoffice.reservation_id': a.reservationId },
+    ),
+  );
+  const outcome = ({ 1: 'freed', 0: 'absent', [-1]: 'not-loaded', [-2]: 'held' } as const)[r];
+  if (!outcome) throw new Error(`unsell script returned ${r}`);
+  return outcome;
+}

@@ -1,30 +1,57 @@
 import { randomUUID } from 'node:crypto';
 import type { Db } from '../db/client';
 import { dbQuery } from '../db/observe';
-import type { BookingEventType, ReservationWire } from './message';
+import { SCHEMA_VERSION, type BookingEventType, type ReservationWire } from './message';
+
+export type OutboxMessage = {
+  /** Kafka key: the reservation id, so one booking's messages stay in order. */
+  key: string;
+  userId: string;
+  /** Fields besides id, type, schemaVersion, userId and occurredAt. */
+  body: Record<string, unknown>;
+};
 
 /**
- * Writes the Kafka message for a reservation's state change into the outbox, inside the
- * caller's transaction, so the change and its message commit or roll back together.
- * The relay (worker) publishes it later; the request never waits for Kafka.
+ * Writes Kafka messages into the outbox, inside the caller's transaction, so a state change
+ * and its message commit or roll back together. The relay (worker) publishes them later;
+ * the request never waits for Kafka.
  */
-export async function enqueueBookingEvents(
+export async function enqueueMessages(
   tx: Db,
   topic: string,
   type: BookingEventType,
-  reservations: ReservationWire[],
+  items: OutboxMessage[],
   headers: Record<string, string> = {},
 ): Promise<void> {
-  if (!reservations.length) return;
+  if (!items.length) return;
   const occurredAt = new Date().toISOString();
-  const messages = reservations.map((reservation) => {
+  const messages = items.map((m) => {
     const id = randomUUID();
-    return { id, key: reservation.id, payload: { id, type, occurredAt, reservation } };
+    return { id, key: m.key, payload: { id, type, schemaVersion: SCHEMA_VERSION, userId: m.userId, occurredAt, ...m.body } };
   });
   await dbQuery(tx, 'outbox_insert', { 'boxoffice.batch_size': messages.length, 'messaging.message.type': type }, () => tx`
     insert into outbox (message_id, topic, key, type, payload, headers)
     select m.id, ${topic}, m.key, ${type}, m.payload, ${tx.json(headers)}
     from jsonb_to_recordset(${tx.json(messages)}) as m(id uuid, key text, payload jsonb)`);
+}
+
+export type BookingItem = { reservation: ReservationWire; userId: string; extra?: Record<string, unknown> };
+
+/** One message per reservation state change, with the reservation object (and extra fields, e.g. the refund). */
+export function enqueueBookingEvents(
+  tx: Db,
+  topic: string,
+  type: BookingEventType,
+  items: BookingItem[],
+  headers: Record<string, string> = {},
+): Promise<void> {
+  return enqueueMessages(
+    tx,
+    topic,
+    type,
+    items.map((i) => ({ key: i.reservation.id, userId: i.userId, body: { reservation: i.reservation, ...i.extra } })),
+    headers,
+  );
 }
 
 /** Unsent rows and the age of the oldest: the relay's backlog, for metrics. */

@@ -262,3 +262,15 @@ export async function cancelLiveOfEvent(tx: Tx, eventId: string, limit: number):
   }
   return rows.map(toReservation);
 }
+
+/** confirmed -> refunded; its seats go back on sale in the same transaction. */
+export async function markRefunded(sql: Db, id: string): Promise<Reservation | null> {
+  const [row] = await dbQuery(sql, 'mark_refunded', { 'boxoffice.reservation_id': id }, () => sql<Row[]>`
+    update reservations r set status = 'refunded', refunded_at = now()
+    where r.id = ${id} and r.status = 'confirmed'
+    returning r.*, ${SEATS(sql)}`);
+  if (!row) return null;
+  await dbQuery(sql, 'release_seats', { 'boxoffice.reservation_id': id }, () =>
+    sql`update reservation_seats set live = false where reservation_id = ${id}`);
+  return toReservation(row);
+}

@@ -5,6 +5,26 @@ import { ReservationWire } from '../outbox/message';
 import { reservationJson } from './model';
 import type { HoldRequest, ReservationService } from './service';
 
+/** The latest payment attempt, as GET routes show it (api.md v1.1 "Payments"). */
+export type PaymentView = { id: string; status: 'pending' | 'succeeded' | 'failed' | 'refunded'; amountCents: number; currency: string };
+export type PaymentLookup = {
+  latest(reservationId: string): Promise<PaymentView | null>;
+  latestMany(reservationIds: string[]): Promise<Map<string, PaymentView>>;
+};
+
+const PaymentSummary = z
+  .object({
+    id: z.uuid(),
+    status: z.enum(['pending', 'succeeded', 'failed', 'refunded']),
+    amountCents: z.number().int(),
+    currency: z.string(),
+  })
+  .nullable()
+  .openapi('PaymentSummary');
+
+const paymentJson = (p: PaymentView | null | undefined) =>
+  p ? { id: p.id, status: p.status, amountCents: p.amountCents, currency: p.currency } : null;
+
 const SeatLabel = Text(1, 64);
 
 export const HoldBody = z
@@ -30,6 +50,7 @@ export const HoldBody = z
   .openapi('HoldRequest', { example: { seats: ['A-1-1', 'A-1-2'] } });
 
 export const ReservationSchema = ReservationWire.openapi('Reservation');
+const ReservationWithPayment = ReservationWire.extend({ payment: PaymentSummary }).openapi('ReservationWithPayment');
 
 const IdempotencyKey = z
   .string()
@@ -42,7 +63,11 @@ const QueuePass = z
   .optional()
   .openapi({ param: { name: 'x-queue-pass', in: 'header' } });
 
-export function reservationRoutes(app: OpenAPIHono<AuthEnv>, reservations: ReservationService, { auth }: { auth: AuthMiddleware }): void {
+export function reservationRoutes(
+  app: OpenAPIHono<AuthEnv>,
+  reservations: ReservationService,
+  { auth, payments }: { auth: AuthMiddleware; payments: PaymentLookup },
+): void {
 
   app.openapi(
     createRoute({
@@ -85,9 +110,12 @@ export function reservationRoutes(app: OpenAPIHono<AuthEnv>, reservations: Reser
       security: [{ bearer: [] }],
       middleware: [auth] as const,
       request: { params: IdParam },
-      responses: { 200: json(ReservationSchema), ...errorResponses(400, 401, 404) },
+      responses: { 200: json(ReservationWithPayment), ...errorResponses(400, 401, 404) },
     }),
-    async (c) => c.json(reservationJson(await reservations.get(c.get('principal').id, c.req.valid('param').id)), 200),
+    async (c) => {
+      const r = await reservations.get(c.get('principal').id, c.req.valid('param').id);
+      return c.json({ ...reservationJson(r), payment: paymentJson(await payments.latest(r.id)) }, 200);
+    },
   );
 
   app.openapi(
@@ -107,7 +135,7 @@ export function reservationRoutes(app: OpenAPIHono<AuthEnv>, reservations: Reser
       },
       responses: {
         200: json(ReservationSchema.extend({ bookingCode: z.string() })),
-        ...errorResponses(400, 401, 404, 409, 410, 503),
+        ...errorResponses(400, 401, 402, 404, 409, 410, 503),
       },
     }),
     async (c) => {
@@ -139,9 +167,13 @@ export function reservationRoutes(app: OpenAPIHono<AuthEnv>, reservations: Reser
       summary: "The caller's reservations, newest first",
       security: [{ bearer: [] }],
       middleware: [auth] as const,
-      responses: { 200: json(z.object({ reservations: z.array(ReservationSchema) })), ...errorResponses(401) },
+      responses: { 200: json(z.object({ reservations: z.array(ReservationWithPayment) })), ...errorResponses(401) },
     }),
-    async (c) => c.json({ reservations: (await reservations.listMine(c.get('principal').id)).map(reservationJson) }, 200),
+    async (c) => {
+      const mine = await reservations.listMine(c.get('principal').id);
+      const paid = await payments.latestMany(mine.map((r) => r.id));
+      return c.json({ reservations: mine.map((r) => ({ ...reservationJson(r), payment: paymentJson(paid.get(r.id)) })) }, 200);
+    },
   );
 }
 

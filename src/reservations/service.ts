@@ -10,6 +10,7 @@ import type { Breakers } from '../resilience/breakers';
 import type { RedisClient } from '../redis/client';
 import { eventKeys, idemField } from '../redis/keys';
 import { AppError, Errors } from '../shared/errors';
+import { issueTickets } from '../tickets/repository';
 import { decide } from './decision';
 import type { HoldWriter, Written } from './hold-writer';
 import type { NewHold, Reservation } from './model';
@@ -36,6 +37,8 @@ export type ReservationDeps = TransitionDeps & {
   writeBudgetMs: number;
   /** How long a replay waits for the first request's row. */
   idempotencyWaitMs: number;
+  /** A payment provider is configured: a paid hold is confirmed by its payment, not by confirm. */
+  paymentRequired: boolean;
   onHoldOutcome?: (outcome: string) => void;
   /** Circuit breakers: a hold fails fast while PostgreSQL or Redis is known to be down. */
   breakers?: Breakers;
@@ -180,8 +183,16 @@ export class ReservationService {
   }
 
   async confirm(userId: string, id: string, paymentRef: string | null): Promise<Reservation> {
+    if (this.d.paymentRequired) {
+      // Expired (410), confirmed (200) and cancelled (409) answer as before; a live paid hold
+      // is confirmed by its payment's webhook only.
+      const r = await this.owned(userId, id);
+      if (r.totalCents > 0 && r.status === 'held' && r.expiresAt.getTime() > Date.now()) throw Errors.paymentRequired(id);
+      if (r.totalCents > 0 && r.status === 'held') throw Errors.holdExpired();
+    }
     const [confirmed] = await transition(this.d, 'booking.confirmed', 'sell', async (tx) => {
       const r = await repo.markConfirmed(tx, { id, userId, bookingCode: bookingCode(), paymentRef });
+      if (r) await issueTickets(tx, r);
       return r ? [r] : [];
     });
     if (confirmed) {
@@ -191,6 +202,7 @@ export class ReservationService {
     const r = await this.owned(userId, id);
     if (r.status === 'confirmed') return r;
     if (r.status === 'cancelled') throw Errors.conflict('RESERVATION_CANCELLED', 'the reservation was cancelled');
+    if (r.status === 'refunded') throw Errors.conflict('RESERVATION_REFUNDED', 'the booking was refunded');
     throw Errors.holdExpired();
   }
 

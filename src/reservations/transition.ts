@@ -22,12 +22,17 @@ export async function transition(
   type: BookingEventType,
   action: FollowAction,
   change: (tx: Tx) => Promise<Reservation[]>,
+  /** Extra message fields per reservation (booking.refunded carries its refund). */
+  extra?: (r: Reservation) => Record<string, unknown>,
 ): Promise<Reservation[]> {
   const changed = await d.sql.begin(async (tx) => {
     const rows = await change(tx);
-    await enqueueBookingEvents(tx, d.topic, type, rows.map(reservationJson), d.outboxHeaders?.());
+    await enqueueBookingEvents(tx, d.topic, type, rows.map((r) => bookingItem(r, extra?.(r))), d.outboxHeaders?.());
     return rows;
   });
   if (changed.length) await d.follower.apply(changed, action);
   return changed;
 }
+
+/** A reservation as its booking message carries it. */
+export const bookingItem = (r: Reservation, extra?: Record<string, unknown>) => ({ reservation: reservationJson(r), userId: r.userId, extra });

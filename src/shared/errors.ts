@@ -4,7 +4,7 @@
  */
 export class AppError extends Error {
   constructor(
-    readonly status: 400 | 401 | 403 | 404 | 409 | 410 | 413 | 422 | 429 | 503,
+    readonly status: 400 | 401 | 402 | 403 | 404 | 409 | 410 | 413 | 422 | 429 | 503,
     readonly code: string,
     message: string,
     readonly details?: Record<string, unknown>,
@@ -43,6 +43,10 @@ export const Errors = {
   soldOut: (zone: string) => new AppError(409, 'SOLD_OUT', `zone ${zone} is sold out`, { zone }),
   conflict: (code: string, message: string, details?: Record<string, unknown>) =>
     new AppError(409, code, message, details),
+  paymentRequired: (reservationId: string) =>
+    new AppError(402, 'PAYMENT_REQUIRED', 'this reservation is confirmed by paying for it', {
+      checkout: `/v1/reservations/${reservationId}/checkout`,
+    }),
   holdExpired: () => new AppError(410, 'HOLD_EXPIRED', 'the hold has expired'),
   idempotencyKeyReused: () =>
     new AppError(

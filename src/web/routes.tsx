@@ -15,9 +15,11 @@ import { HomePage } from './pages/home';
 import type { PageEnv } from './pages/layout';
 import { MePage } from './pages/me';
 import { OrganiserPage } from './pages/organiser';
+import { PayPage } from './pages/pay';
+import { TicketsPage } from './pages/tickets';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-const PAGE_PATHS = ['/', '/events/*', '/me', '/organiser', '/static/*'];
+const PAGE_PATHS = ['/', '/events/*', '/me', '/organiser', '/pay/*', '/reservations/*', '/static/*'];
 /** Events per page of the home page. */
 const HOME_PAGE_SIZE = 12;
 
@@ -25,6 +27,8 @@ export type WebRouteDeps = {
   /** The development sign-in (POST /v1/dev/token) exists. */
   devSignIn: boolean;
   jwtSecret: string;
+  /** The dev payment provider's test-card routes exist (development only). */
+  devPayments: boolean;
 };
 
 /**
@@ -80,6 +84,18 @@ export function webRoutes(app: OpenAPIHono<AuthEnv>, events: EventService, deps:
   });
 
   app.get('/me', (c) => html(c, <MePage env={env} />));
+  app.get('/reservations/:id/tickets', (c) => {
+    const id = c.req.param('id');
+    if (!UUID.test(id)) throw Errors.notFound('reservation');
+    return html(c, <TicketsPage env={env} reservationId={id.toLowerCase()} />);
+  });
+  if (deps.devPayments) {
+    app.get('/pay/:paymentId', (c) => {
+      const id = c.req.param('paymentId');
+      if (!UUID.test(id)) throw Errors.notFound('payment');
+      return html(c, <PayPage env={env} paymentId={id.toLowerCase()} />);
+    });
+  }
   app.get('/organiser', (c) => html(c, <OrganiserPage env={env} />));
 
   return {

@@ -18,9 +18,9 @@ export const DESKTOP = { width: 1280, height: 900 };
  * own key prefix), which can be stopped and started again on the same port to cut every
  * open connection (the waiting room's SSE stream included).
  */
-export async function startWebStack() {
+export async function startWebStack(env: Record<string, string> = {}) {
   // Development mode: the pages sign in through the development token route.
-  const h: Harness = await startHarness({ NODE_ENV: 'development' });
+  const h: Harness = await startHarness({ NODE_ENV: 'development', ...env });
   let server: Server | null = null;
   let port = 0;
 

@@ -1,5 +1,5 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -33,6 +33,8 @@ describe('npm run build: the compiled service', () => {
     KAFKA_BROKERS: TEST_KAFKA_BROKERS,
     JWT_SECRET: secret,
     QUEUE_SECRET: `queue-${randomUUID()}`,
+    PAYMENT_PROVIDER: 'none',
+    TICKET_SIGNING_KEY: randomBytes(32).toString('base64url'),
     LOG_LEVEL: 'info',
     ACCESS_LOG: '1',
     // The SDK starts and patches http, exercising the compiled bootstrap's loader hook.

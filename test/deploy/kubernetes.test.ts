@@ -107,7 +107,14 @@ describe('deploy/k8s production overlay', () => {
     }
     // The example secrets are placeholders the config refuses, so an unfilled Secret never starts.
     expect(() => loadConfig(env)).toThrow(/QUEUE_SECRET/);
-    const filled = loadConfig({ ...env, QUEUE_SECRET: 'q'.repeat(32) });
+    const filled = loadConfig({
+      ...env,
+      QUEUE_SECRET: 'q'.repeat(32),
+      TICKET_SIGNING_KEY: 't'.repeat(43),
+      STRIPE_SECRET_KEY: 'sk_live_filled',
+      STRIPE_WEBHOOK_SECRET: 'whsec_filled',
+    });
+    expect(filled.payments.provider).toBe('stripe');
     expect(filled.env).toBe('production');
     // Production signs in through the identity provider only.
     expect(filled.auth.jwks?.issuer).toBeTruthy();

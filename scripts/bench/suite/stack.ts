@@ -43,6 +43,9 @@ export async function benchEnv(runId: string): Promise<BenchEnv> {
     RELEASE_INTERVAL_MS: '1000',
     // Every simulated buyer comes from 127.0.0.1: a per-address join limit would refuse them.
     QUEUE_JOIN_LIMIT_PER_ADDRESS: '0',
+    // The flash sale confirms directly (v1); BENCH_PAYMENT_PROVIDER=dev needs the paying buyer
+    // (checkout + dev webhook), which is not yet ported to the split flash bench.
+    PAYMENT_PROVIDER: process.env.BENCH_PAYMENT_PROVIDER ?? 'none',
   };
   const config = loadConfig(env);
   await ensureDatabase(config.db.url);

@@ -16,7 +16,9 @@ const ZonesTable: FC<{ event: BoxEvent; counts: ZoneCounts[] | null }> = ({ even
           <tr>
             <th scope="col">Zone</th>
             <th scope="col">Price</th>
-            <th scope="col">Type</th>
+            <th scope="col" class="col-type">
+              Type
+            </th>
             <th scope="col">Available</th>
           </tr>
         </thead>
@@ -25,9 +27,13 @@ const ZonesTable: FC<{ event: BoxEvent; counts: ZoneCounts[] | null }> = ({ even
             const c = counts?.find((x) => x.code === z.code);
             return (
               <tr data-zone={z.code}>
-                <th scope="row">{z.name}</th>
+                <th scope="row">
+                  {z.name}
+                  {/* On a phone the Type column folds in here, so Available keeps its room. */}
+                  <span class="zone-kind">{zoneKind(z)}</span>
+                </th>
                 <td>{money(z.priceCents)}</td>
-                <td>{zoneKind(z)}</td>
+                <td class="col-type">{zoneKind(z)}</td>
                 <td class="avail">{c ? `${c.available} of ${c.capacity}` : '…'}</td>
               </tr>
             );

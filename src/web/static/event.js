@@ -1,6 +1,7 @@
 // The buyer's journey on one event page: waiting room → seats or quantity → hold → confirm.
 import { api, describeError, el, formatDuration, getAuth, initPage, money, seatName, serverNow, showMessage, uuid } from './common.js';
 import { mountBestAvailable } from './best-available.js';
+import { watchSeatOverflow } from './seat-hint.js';
 
 initPage();
 
@@ -263,6 +264,7 @@ function buildSeatMap(zone) {
     rows.push(el('div', { class: 'seat-row', role: 'group', 'aria-label': `Row ${r}` }, el('span', { class: 'row-label', 'aria-hidden': 'true', text: String(r) }), ...seats));
   }
   $('seatmap').replaceChildren(...rows);
+  watchSeatOverflow($('seatmap'));
 }
 
 $('seatmap').addEventListener('click', (e) => {
@@ -431,7 +433,8 @@ $('confirm').addEventListener('click', async () => {
   $('confirm').disabled = true;
   showMessage('');
   try {
-    const done = await api('POST', `/v1/reservations/${r.id}/confirm`, { body: {} });
+    const done = await confirmOrPay(r);
+    if (!done) return;
     clearInterval(state.countdownTimer);
     state.hold = null;
     show('step-done');
@@ -444,6 +447,25 @@ $('confirm').addEventListener('click', async () => {
     $('confirm').disabled = false;
   }
 });
+
+/**
+ * Confirms directly when nothing is owed; a paid hold (402 PAYMENT_REQUIRED) goes to the
+ * payment step instead: checkout, then the provider's page (the test-card page under dev).
+ */
+async function confirmOrPay(r) {
+  try {
+    return await api('POST', `/v1/reservations/${r.id}/confirm`, { body: {} });
+  } catch (e) {
+    if (e.code !== 'PAYMENT_REQUIRED') throw e;
+  }
+  const c = await api('POST', `/v1/reservations/${r.id}/checkout`);
+  if (!c.redirectUrl) {
+    showMessage('Card payments are not available on this page yet; ask the box office.');
+    return null;
+  }
+  location.assign(`${c.redirectUrl}?reservation=${encodeURIComponent(r.id)}`);
+  return null;
+}
 
 $('release').addEventListener('click', async () => {
   const r = state.hold;

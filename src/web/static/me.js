@@ -1,23 +1,22 @@
-// "My reservations": every hold and booking of the signed-in buyer.
+// "My reservations": every hold and booking of the signed-in buyer, with payment and tickets.
 import { api, describeError, el, getAuth, initPage, money, seatName, serverNow, showMessage } from './common.js';
 
 initPage();
 
 const list = document.getElementById('reservations');
-const eventNames = new Map();
-const STATUS = { held: 'Held', confirmed: 'Booked', cancelled: 'Released', expired: 'Expired' };
+const events = new Map();
+const STATUS = { held: 'Held', confirmed: 'Booked', cancelled: 'Released', expired: 'Expired', refunded: 'Refunded' };
+const PAYMENT = { pending: 'Payment started', succeeded: 'Paid', failed: 'Payment declined', refunded: 'Payment refunded' };
 
-async function eventName(id) {
-  if (!eventNames.has(id)) {
-    eventNames.set(
+/** The event behind a reservation (name, date, zone names), fetched once per page. */
+function eventOf(id) {
+  if (!events.has(id)) {
+    events.set(
       id,
-      api('GET', `/v1/events/${id}`, { auth: false }).then(
-        (e) => e.name,
-        () => 'An event',
-      ),
+      api('GET', `/v1/events/${id}`, { auth: false }).catch(() => ({ name: 'An event', startsAt: null, zones: [] })),
     );
   }
-  return eventNames.get(id);
+  return events.get(id);
 }
 
 async function load() {
@@ -38,41 +37,67 @@ async function load() {
     list.replaceChildren(el('li', { class: 'card', text: 'No reservations yet. Pick an event to book.' }));
     return;
   }
-  const names = await Promise.all(rs.map((r) => eventName(r.eventId)));
-  list.replaceChildren(...rs.map((r, i) => card(r, names[i])));
+  const evs = await Promise.all(rs.map((r) => eventOf(r.eventId)));
+  list.replaceChildren(...rs.map((r, i) => card(r, evs[i])));
 }
 
-function card(r, name) {
+function card(r, ev) {
   // A hold past its expiry is expired whatever the worker has got round to recording.
   const status = r.status === 'held' && Date.parse(r.expiresAt) <= serverNow() ? 'expired' : r.status;
-  const what = r.seats.length ? r.seats.map(seatName).join(', ') : `${r.quantity} × ${r.zone}`;
+  const zoneName = ev.zones.find((z) => z.code === r.zone)?.name ?? r.zone;
+  const what = r.seats.length ? r.seats.map(seatName).join(', ') : `${r.quantity} × general admission`;
   const li = el(
     'li',
     { class: `card res ${status}`, 'data-reservation': r.id },
-    el('h2', {}, el('a', { href: `/events/${r.eventId}`, text: name })),
-    el('p', {}, el('span', { class: `badge ${status}`, text: STATUS[status] }), ` ${r.zone}: ${what} · ${money(r.totalCents)}`),
+    el('h2', {}, el('a', { href: `/events/${r.eventId}`, text: ev.name })),
+    ev.startsAt ? el('p', { class: 'when' }, el('time', { datetime: ev.startsAt, text: new Date(ev.startsAt).toLocaleString() })) : null,
+    el('p', {}, el('span', { class: `badge ${status}`, text: STATUS[status] ?? status }), ` ${zoneName}: ${what} · ${money(r.totalCents)}`),
   );
+  if (r.payment) li.append(el('p', { class: 'pay-state', 'data-payment': r.payment.status, text: PAYMENT[r.payment.status] }));
   if (status === 'confirmed') {
-    li.append(el('p', { class: 'code-line' }, 'Booking code: ', el('strong', { class: 'code', text: r.bookingCode })));
+    li.append(
+      el('p', { class: 'code-line' }, 'Booking code: ', el('strong', { class: 'code', text: r.bookingCode })),
+      el('p', {}, el('a', { class: 'button primary', href: `/reservations/${r.id}/tickets`, text: 'Show tickets' })),
+    );
   } else if (status === 'held') {
     li.append(
       el('p', { text: `Held until ${new Date(r.expiresAt).toLocaleTimeString()}.` }),
       el(
         'div',
         { class: 'actions' },
-        el('button', { type: 'button', class: 'primary', onclick: () => act(r, 'confirm'), text: 'Confirm booking' }),
-        el('button', { type: 'button', onclick: () => act(r, 'cancel'), text: 'Release' }),
+        el('button', { type: 'button', class: 'primary', onclick: () => confirmOrPay(r), text: r.totalCents > 0 ? 'Pay and book' : 'Confirm booking' }),
+        el('button', { type: 'button', onclick: () => cancel(r), text: 'Cancel hold' }),
       ),
     );
   }
   return li;
 }
 
-async function act(r, what) {
+async function confirmOrPay(r) {
   try {
-    await api('POST', `/v1/reservations/${r.id}/${what}`, what === 'confirm' ? { body: {} } : {});
+    await api('POST', `/v1/reservations/${r.id}/confirm`, { body: {} });
     await load();
-    showMessage(what === 'confirm' ? 'Booked. Your booking code is shown below.' : 'Released.', 'info');
+    showMessage('Booked. Your booking code is shown below.', 'info');
+  } catch (e) {
+    if (e.code !== 'PAYMENT_REQUIRED') {
+      await load();
+      return showMessage(describeError(e));
+    }
+    try {
+      const c = await api('POST', `/v1/reservations/${r.id}/checkout`);
+      if (c.redirectUrl) location.assign(`${c.redirectUrl}?reservation=${encodeURIComponent(r.id)}`);
+      else showMessage('Card payments are not available on this page yet; ask the box office.');
+    } catch (err) {
+      showMessage(describeError(err));
+    }
+  }
+}
+
+async function cancel(r) {
+  try {
+    await api('POST', `/v1/reservations/${r.id}/cancel`);
+    await load();
+    showMessage('Hold cancelled. Those tickets are back on sale.', 'info');
   } catch (e) {
     await load();
     showMessage(describeError(e));
