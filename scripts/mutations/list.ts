@@ -224,8 +224,8 @@ export const mutations: Mutation[] = [
     promise: 'confirm, cancel and expiry insert their outbox row in the same transaction as the state change',
     edits: [{
       file: TRANSITION,
-      find: '    await enqueueBookingEvents(tx, d.topic, type, rows.map(reservationJson), d.outboxHeaders?.());\n    return rows;\n  });\n',
-      replace: '    return rows;\n  });\n  await enqueueBookingEvents(d.sql, d.topic, type, changed.map(reservationJson), d.outboxHeaders?.());\n',
+      find: '    await enqueueBookingEvents(tx, d.topic, type, rows.map((r) => bookingItem(r, extra?.(r))), d.outboxHeaders?.());\n    return rows;\n  });\n',
+      replace: '    return rows;\n  });\n  await enqueueBookingEvents(d.sql, d.topic, type, changed.map((r) => bookingItem(r, extra?.(r))), d.outboxHeaders?.());\n',
     }],
     tests: ['test/guard-transactions.test.ts'],
   },

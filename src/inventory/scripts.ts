@@ -175,7 +175,7 @@ export async function configureScript(
 
 export type UnsellOutcome = 'freed' | 'absent' | 'not-loaded' | 'held';
 
-/** lua/unsell-5.lua: a refunded reservation's sold seats go back on sale. */
+/** lua/unsell-7.lua: a refunded reservation's sold seats go back on sale (seat index included). */
 export async function unsellScript(
   redis: RedisClient,
   k: EventKeys,
@@ -185,7 +185,7 @@ export async function unsellScript(
     await runScript(
       redis,
       'unsell',
-      [k.meta, k.holds, k.users, k.zoneSeats(a.zone), k.zoneCounts(a.zone)],
+      [k.meta, k.holds, k.users, ...zoneKeys(k, a.zone)],
       [a.reservationId],
       { 'boxoffice.reservation_id': a.reservationId },
     ),
