@@ -12,12 +12,14 @@ import { tightenFromPostgres } from './inventory/tighten';
 import { QueueService } from './queue/service';
 import { createRedis, type RedisClient } from './redis/client';
 import { Breakers } from './resilience/breakers';
+import { cancelLiveReservations } from './reservations/event-cancel';
 import { HoldWriter } from './reservations/hold-writer';
 import { inventorySnapshot } from './reservations/repository';
 import { createPaymentProvider } from './payments/select';
 import type { PaymentProvider } from './payments/provider';
 import { PaymentService } from './payments/service';
 import { ReservationService } from './reservations/service';
+import { issueTickets } from './tickets/repository';
 import { TicketService } from './tickets/service';
 import type { TransitionDeps } from './reservations/transition';
 import { StatsService } from './stats/service';
@@ -122,14 +124,16 @@ export function createCore<M extends CoreMetrics = ApiMetrics>(
     onRefused: tightenFromPostgres({ redis, prefix }),
   });
   const eventAdmin = new EventAdmin({
-    ...transitions, redis, prefix, catalog, loader, logger, settleMs: config.rebuild.quiesceMs,
+    sql, redis, prefix, catalog, loader, logger, settleMs: config.rebuild.quiesceMs,
     // Paid bookings of a cancelled event: tickets revoked, money back (payments is built below).
-    refund: (r) => payments.refundCancelledBooking(r),
+    cancelReservations: (eventId) =>
+      cancelLiveReservations({ ...transitions, logger, refund: (r) => payments.refundCancelledBooking(r) }, eventId),
   });
   const reservations = new ReservationService({
     ...transitions,
     redis, prefix, catalog, loader, writer, logger,
     passGate: queue.checkPass,
+    issueTickets,
     onPassEnd: (eventId, userId) => queue.passSpent(eventId, userId),
     writeBudgetMs: writeBudgetMs(config),
     idempotencyWaitMs: config.idempotencyWaitMs,

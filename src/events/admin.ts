@@ -1,21 +1,19 @@
 import type { z } from '@hono/zod-openapi';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
+import type { Sql } from '../db/client';
 import type { InventoryLoader } from '../inventory/loader';
 import { configureScript, growScript } from '../inventory/scripts';
-import { enqueueBookingEvents } from '../outbox/outbox';
 import type { RedisClient } from '../redis/client';
 import { eventKeys } from '../redis/keys';
-import { reservationJson, type Reservation } from '../reservations/model';
-import type { TransitionDeps } from '../reservations/transition';
-import { cancelLiveOfEvent } from '../reservations/repository';
 import { Errors } from '../shared/errors';
 import type { EventCatalog } from './catalog';
 import { statusOf, type BoxEvent, type EventStatus, type Zone } from './model';
 import { insertRows, lockEvent, updateEvent } from './repository';
 import { MAX_EVENT_SEATS, type PatchEventBody } from './schemas';
 
-export type EventAdminDeps = TransitionDeps & {
+export type EventAdminDeps = {
+  sql: Sql;
   redis: RedisClient;
   prefix: string;
   catalog: EventCatalog;
@@ -23,11 +21,8 @@ export type EventAdminDeps = TransitionDeps & {
   logger: Logger;
   /** How long a hold decided by Redis may still take to reach PostgreSQL (REBUILD_QUIESCE_MS). */
   settleMs: number;
-  /**
-   * Refund hook for a confirmed reservation cancelled with its event. Without a payments
-   * capability the booking is cancelled (and its message sent) and nothing is refunded.
-   */
-  refund?: (r: Reservation) => Promise<void>;
+  /** Cancels every live reservation of the event, each with its message (the reservations capability). */
+  cancelReservations: (eventId: string) => Promise<void>;
 };
 
 /** Which status may follow which: cancelled is final; a closed sale may reopen. */
@@ -37,8 +32,6 @@ const NEXT: Record<EventStatus, EventStatus[]> = {
   closed: ['on_sale', 'cancelled'],
   cancelled: [],
 };
-
-const CANCEL_BATCH = 500;
 
 /**
  * An organiser's edits and the event lifecycle. PostgreSQL decides first (under a row lock on
@@ -96,30 +89,9 @@ export class EventAdmin {
    * still be on its way to PostgreSQL, so the sweep runs again once that window has passed.
    */
   private async cancelLive(e: BoxEvent): Promise<void> {
-    await this.sweep(e);
+    await this.d.cancelReservations(e.id);
     await sleep(this.d.settleMs);
-    await this.sweep(e);
-  }
-
-  private async sweep(e: BoxEvent): Promise<void> {
-    for (;;) {
-      const batch = await this.d.sql.begin(async (tx) => {
-        const rows = await cancelLiveOfEvent(tx, e.id, CANCEL_BATCH);
-        await enqueueBookingEvents(tx, this.d.topic, 'booking.cancelled', rows.map((r) => ({ reservation: reservationJson(r), userId: r.userId })), this.d.outboxHeaders?.());
-        return rows;
-      });
-      // Held seats go back to Redis; sold ones stay counted there (the event sells nothing more).
-      await this.d.follower.apply(batch.filter((r) => r.confirmedAt === null), 'release');
-      const paid = batch.filter((r) => r.confirmedAt !== null && r.totalCents > 0);
-      if (this.d.refund) {
-        for (const r of paid) {
-          await this.d.refund(r).catch((err) => this.d.logger.error({ err, reservationId: r.id }, 'refund after event cancel failed'));
-        }
-      } else if (paid.length) {
-        this.d.logger.warn({ eventId: e.id, paid: paid.length }, 'event cancelled: paid bookings cancelled, no payments capability to refund them');
-      }
-      if (batch.length < CANCEL_BATCH) return;
-    }
+    await this.d.cancelReservations(e.id);
   }
 }
 

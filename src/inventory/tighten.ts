@@ -1,8 +1,11 @@
 import type { RedisClient } from '../redis/client';
 import { eventKeys } from '../redis/keys';
-import type { NewHold } from '../reservations/model';
-import type { LiveUsage } from '../reservations/repository';
 import { tightenScript } from './scripts';
+
+/** The refused hold, as far as tightening needs it. */
+export type RefusedHold = { eventId: string; zone: string; userId: string };
+/** PostgreSQL's live usage of the hold's zone, user and seats (the limit guard's counters). */
+export type PostgresUsage = { user: { used: number }; zone: { used: number; capacity: number }; seats: [label: string, value: string][] };
 
 /**
  * Redis corrected from PostgreSQL after a refusal, for exactly the counters and seats the
@@ -11,7 +14,7 @@ import { tightenScript } from './scripts';
  * nothing (it is rebuilt from PostgreSQL before it serves).
  */
 export function tightenFromPostgres(d: { redis: RedisClient; prefix: string }) {
-  return async (hold: NewHold, live: LiveUsage): Promise<void> => {
+  return async (hold: RefusedHold, live: PostgresUsage): Promise<void> => {
     await tightenScript(d.redis, eventKeys(d.prefix, hold.eventId), hold.zone, {
       userId: hold.userId,
       userLive: live.user.used,

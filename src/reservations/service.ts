@@ -1,6 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
-import type { Sql } from '../db/client';
+import type { Sql, Tx } from '../db/client';
 import type { EventCatalog } from '../events/catalog';
 import { salesState, type BoxEvent } from '../events/model';
 import type { InventoryLoader } from '../inventory/loader';
@@ -10,7 +10,6 @@ import type { Breakers } from '../resilience/breakers';
 import type { RedisClient } from '../redis/client';
 import { eventKeys, idemField } from '../redis/keys';
 import { AppError, Errors } from '../shared/errors';
-import { issueTickets } from '../tickets/repository';
 import { decide } from './decision';
 import type { HoldWriter, Written } from './hold-writer';
 import type { NewHold, Reservation } from './model';
@@ -30,6 +29,8 @@ export type ReservationDeps = TransitionDeps & {
   loader: InventoryLoader;
   writer: HoldWriter;
   passGate: PassGate;
+  /** Writes a confirmed booking's tickets inside its confirming transaction (the tickets capability). */
+  issueTickets: (tx: Tx, r: Reservation) => Promise<unknown>;
   /** A confirm or cancel ended the holder's queue pass (its place under the cap is freed). */
   onPassEnd?: (eventId: string, userId: string) => Promise<void>;
   logger: Logger;
@@ -192,7 +193,7 @@ export class ReservationService {
     }
     const [confirmed] = await transition(this.d, 'booking.confirmed', 'sell', async (tx) => {
       const r = await repo.markConfirmed(tx, { id, userId, bookingCode: bookingCode(), paymentRef });
-      if (r) await issueTickets(tx, r);
+      if (r) await this.d.issueTickets(tx, r);
       return r ? [r] : [];
     });
     if (confirmed) {

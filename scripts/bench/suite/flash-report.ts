@@ -2,11 +2,10 @@
 import type { FlashClient } from './client';
 import { CpuMeter } from './cpu';
 import { mdTable, progress, type ScenarioResult } from './common';
-import type { SaleLayout, SaleOutcome } from './flash-sale';
+import type { FlashOptions, SaleLayout, SaleOutcome } from './flash-sale';
 import type { VerdictResult } from './flash-verdict';
 import { timelineSvg } from './histogram';
 import { fmt, summarize } from './stats';
-import type { FlashOptions } from './flash';
 
 export type FlashRun = {
   o: FlashOptions;

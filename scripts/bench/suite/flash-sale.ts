@@ -218,3 +218,15 @@ export class Sale {
     }
   }
 }
+
+/** The flash sale's size and pace (npm run bench -- --buyers, --seats, --admit, …). */
+export type FlashOptions = {
+  seats: number;
+  buyers: number;
+  admitPerSecond: number;
+  confirmShare: number;
+  holdSeconds: number;
+  concurrency: number;
+  /** Stop selling this long after the opening even if not sold out. */
+  deadlineSeconds: number;
+};

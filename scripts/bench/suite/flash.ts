@@ -15,21 +15,12 @@ import { FlashClient } from './client';
 import type { CpuMeter } from './cpu';
 import { createEvent, progress, signTokens, type ScenarioResult } from './common';
 import { flashReport } from './flash-report';
-import { Sale, type SaleLayout } from './flash-sale';
+import { Sale, type FlashOptions, type SaleLayout } from './flash-sale';
 import { verdict } from './flash-verdict';
 import type { BenchEnv, Proc } from './stack';
 import { fmt } from './stats';
 
-export type FlashOptions = {
-  seats: number;
-  buyers: number;
-  admitPerSecond: number;
-  confirmShare: number;
-  holdSeconds: number;
-  concurrency: number;
-  /** Stop selling this long after the opening even if not sold out. */
-  deadlineSeconds: number;
-};
+export type { FlashOptions } from './flash-sale';
 
 type Buyers = { sub: string; token: string }[];
 
