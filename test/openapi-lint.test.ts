@@ -1,0 +1,89 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startHarness, type Harness } from './harness';
+
+const run = promisify(execFile);
+const METHODS = ['get', 'put', 'post', 'delete', 'patch'];
+
+/** The served document, linted by the real Redocly CLI with its recommended rules. */
+describe('GET /openapi.json', () => {
+  let h: Harness;
+  let doc: any;
+  let dir: string;
+  beforeAll(async () => {
+    h = await startHarness();
+    const res = await h.call('GET', '/openapi.json');
+    expect(res.status).toBe(200);
+    doc = res.body;
+    dir = await mkdtemp(path.join(tmpdir(), 'boxoffice-openapi-'));
+  });
+  afterAll(async () => {
+    await h?.close();
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  it('passes Redocly recommended with 0 errors', async () => {
+    const file = path.join(dir, 'openapi.json');
+    await writeFile(file, JSON.stringify(doc, null, 2));
+    const bin = path.resolve('node_modules/.bin/redocly');
+    // lint exits 1 on errors; the JSON report says which, so read it either way.
+    const out = await run(bin, ['lint', '--extends', 'recommended', '--format', 'json', file], { maxBuffer: 16 << 20 }).catch(
+      (e: { stdout: string; stderr: string }) => e,
+    );
+    const report = JSON.parse(out.stdout.slice(out.stdout.indexOf('{')));
+    const errors = report.problems.filter((p: { severity: string }) => p.severity === 'error');
+    expect(errors.map((p: { ruleId: string; message: string }) => `${p.ruleId}: ${p.message}`)).toEqual([]);
+    expect(report.totals.errors).toBe(0);
+  }, 60_000);
+
+  it('names every operation, and lists the error codes the source raises under their status', async () => {
+    const ops = Object.values<any>(doc.paths).flatMap((item) => METHODS.filter((m) => item[m]).map((m) => item[m]));
+    expect(ops.length).toBeGreaterThan(10);
+    const ids = ops.map((o) => o.operationId);
+    expect(ids.every((id) => typeof id === 'string' && /^[a-z][A-Za-z0-9]*$/.test(id))).toBe(true);
+    expect(new Set(ids).size).toBe(ids.length);
+
+    // Every `AppError(status, 'CODE'` and `Errors.conflict('CODE'` in src/ must be in that status's enum.
+    const raised: Array<[number, string]> = [];
+    const walk = async (d: string): Promise<void> => {
+      for (const e of await readdir(d, { withFileTypes: true })) {
+        const p = path.join(d, e.name);
+        if (e.isDirectory()) await walk(p);
+        else if (p.endsWith('.ts') && !p.endsWith('.test.ts')) {
+          const src = await readFile(p, 'utf8');
+          for (const m of src.matchAll(/AppError\(\s*(\d{3}),\s*'([A-Z_]+)'/g)) raised.push([Number(m[1]), m[2]!]);
+          for (const m of src.matchAll(/Errors\.conflict\(\s*'([A-Z_]+)'/g)) raised.push([409, m[1]!]);
+        }
+      }
+    };
+    await walk(path.resolve('src'));
+    expect(raised.length).toBeGreaterThan(10);
+    const missing = raised.filter(([s, code]) => !doc.components.schemas[`Error${s}`]?.properties.error.properties.code.enum.includes(code));
+    expect(missing).toEqual([]);
+  });
+
+  it('documents the headers, 415 on JSON bodies, and explicit security', () => {
+    const hold = doc.paths['/v1/events/{id}/reservations'].post;
+    expect(Object.keys(hold.responses['201'].headers)).toEqual(
+      expect.arrayContaining(['X-Request-Id', 'Idempotent-Replayed', 'RateLimit-Limit', 'RateLimit-Remaining', 'RateLimit-Reset']),
+    );
+    expect(Object.keys(hold.responses['429'].headers)).toContain('Retry-After');
+    expect(hold.responses['415'].content['application/json'].examples.UNSUPPORTED_MEDIA_TYPE).toBeDefined();
+    expect(hold.responses['409'].content['application/json'].examples.SEATS_UNAVAILABLE.value.error.code).toBe('SEATS_UNAVAILABLE');
+    expect(doc.paths['/v1/events'].get.security).toEqual([]);
+    expect(doc.paths['/v1/events'].get.responses['200'].headers['X-Request-Id']).toBeDefined();
+  });
+
+  it('answers 415 as documented to a JSON body sent as text', async () => {
+    const res = await h.call('POST', '/v1/admin/events', {
+      token: h.adminToken,
+      body: '{}',
+      headers: { 'content-type': 'text/plain' },
+    });
+    expect([res.status, res.body?.error?.code]).toEqual([415, 'UNSUPPORTED_MEDIA_TYPE']);
+  });
+});
