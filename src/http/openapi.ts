@@ -74,6 +74,26 @@ const RATE_LIMIT_HEADERS = {
   'RateLimit-Reset': headerRef('RateLimitReset'),
 };
 
+/**
+ * Whole-body examples for request schemas whose generated sample would be refused (CreateEvent's
+ * per-field times are all the same instant, and sales must open before they close). A test
+ * sends every request example in the document to the server.
+ */
+const BODY_EXAMPLES: Record<string, Json> = {
+  CreateEvent: {
+    name: 'New Year Night',
+    startsAt: '2030-12-31T20:00:00Z',
+    salesOpenAt: '2026-01-01T10:00:00Z',
+    salesCloseAt: '2030-12-31T19:00:00Z',
+    maxSeatsPerUser: 6,
+    zones: [
+      { code: 'A', name: 'Stalls', priceCents: 4500, kind: 'seated', rows: 20, seatsPerRow: 30 },
+      { code: 'GA', name: 'Standing', priceCents: 2500, kind: 'ga', capacity: 500 },
+    ],
+  },
+  PatchEvent: { name: 'New Year Night (late show)', maxSeatsPerUser: 4 },
+};
+
 function errorSchema(codes: string[]): Json {
   return {
     type: 'object',
@@ -104,6 +124,11 @@ export function finishOpenApiDocument(input: Json, opts: OpenApiFinish): Json {
   doc.components ??= {};
   doc.components.headers = { ...HEADERS, ...doc.components.headers };
   doc.components.schemas ??= {};
+
+  for (const [name, example] of Object.entries(BODY_EXAMPLES)) {
+    const schema = doc.components.schemas[name];
+    if (schema && schema.example === undefined) schema.example = example;
+  }
 
   const codes = errorCodesByStatus();
   const errorContent = (status: number): Json => {
