@@ -10,7 +10,7 @@ const METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'tr
 const WRITE_METHODS = new Set(['put', 'post', 'delete', 'patch']);
 
 export type OpenApiFinish = {
-  /** Write routes answer 429 and carry RateLimit-* headers only when the limiter is on. */
+  /** Write routes answer 429 (with RateLimit-* headers) only when the limiter is on. */
   rateLimited: boolean;
 };
 
@@ -61,14 +61,12 @@ const HEADERS: Record<string, Json> = {
     description: '"true" when this answer replays the first result of the same Idempotency-Key.',
     schema: { type: 'string', enum: ['true'] },
   },
-  RateLimitPolicy: { description: 'The write limit and its window: "<limit>;w=<seconds>".', schema: { type: 'string' } },
   RateLimitLimit: { description: 'Writes allowed per window.', schema: { type: 'integer' } },
   RateLimitRemaining: { description: 'Writes left in this window.', schema: { type: 'integer' } },
   RateLimitReset: { description: 'Seconds until the window resets.', schema: { type: 'integer' } },
 };
 
 const RATE_LIMIT_HEADERS = {
-  'RateLimit-Policy': headerRef('RateLimitPolicy'),
   'RateLimit-Limit': headerRef('RateLimitLimit'),
   'RateLimit-Remaining': headerRef('RateLimitRemaining'),
   'RateLimit-Reset': headerRef('RateLimitReset'),
@@ -182,7 +180,8 @@ export function finishOpenApiDocument(input: Json, opts: OpenApiFinish): Json {
       const retries = status === 429 || status === 503 || (status === 409 && idempotent);
       if (retries) headers['Retry-After'] = headerRef('RetryAfter');
       if (idempotent && status >= 200 && status < 300) headers['Idempotent-Replayed'] = headerRef('IdempotentReplayed');
-      if (write && opts.rateLimited) Object.assign(headers, RATE_LIMIT_HEADERS);
+      // The write limiter sets them on its refusal only.
+      if (write && opts.rateLimited && status === 429) Object.assign(headers, RATE_LIMIT_HEADERS);
     }
   }
   // The routes' shared Error schema is replaced by the per-status ones above.

@@ -71,6 +71,7 @@ export const Errors = {
  * these, and a test fails when the source raises a code listed nowhere.
  */
 export const OTHER_CODES: Readonly<Record<number, readonly string[]>> = {
+  400: ['INVALID_SIGNATURE'],
   409: [
     'IDEMPOTENCY_IN_PROGRESS',
     'RESERVATION_CANCELLED',
@@ -80,6 +81,12 @@ export const OTHER_CODES: Readonly<Record<number, readonly string[]>> = {
     'EVENT_CANCELLED',
     'INVALID_TRANSITION',
     'PRICE_LOCKED',
+    'PAYMENTS_DISABLED',
+    'NOTHING_TO_PAY',
+    'NOT_CONFIRMED',
+    'RESERVATION_REFUNDED',
+    'TICKET_REVOKED',
+    'ALREADY_CHECKED_IN',
   ],
   413: ['PAYLOAD_TOO_LARGE'],
 };
