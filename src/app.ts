@@ -4,6 +4,7 @@ import { eventRoutes } from './events/routes';
 import { exportRoutes } from './exports/routes';
 import { requireAuth, verifiedPrincipal, type AuthEnv } from './http/auth';
 import { docsRoutes } from './http/docs';
+import { finishOpenApiDocument } from './http/openapi';
 import { errorBoundary } from './http/error-boundary';
 import { useMiddleware } from './http/middleware';
 import { queueRoutes } from './queue/routes';
@@ -96,7 +97,14 @@ export function createApp(d: AppDeps): BoxofficeApp {
   const pages = webRoutes(app, core.events, { devSignIn: config.devRoutes, jwtSecret: config.jwtSecret, devPayments });
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' });
-  app.doc31('/openapi.json', { openapi: '3.1.0', info: { title: 'boxoffice', version: '1' } });
+  // Built on the first request (every route is registered by then) and kept: it never changes.
+  let openApi: Record<string, unknown> | undefined;
+  app.get('/openapi.json', (c) => {
+    openApi ??= finishOpenApiDocument(app.getOpenAPI31Document({ openapi: '3.1.0', info: { title: 'boxoffice', version: '1' } }), {
+      rateLimited: config.rateLimit.limit > 0,
+    });
+    return c.json(openApi);
+  });
   docsRoutes(app);
 
   const boundary = errorBoundary(logger, pages);

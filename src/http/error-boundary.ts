@@ -24,6 +24,15 @@ function isDataException(err: unknown): boolean {
   return !!e && typeof e === 'object' && e.name === 'PostgresError' && typeof e.code === 'string' && e.code.startsWith('22');
 }
 
+/** Codes for hono's own HTTPExceptions (body limit, content type, timeout); others map to INVALID_REQUEST or INTERNAL. */
+export const HTTP_EXCEPTION_CODES: Readonly<Record<number, string>> = {
+  401: 'UNAUTHENTICATED',
+  413: 'PAYLOAD_TOO_LARGE',
+  415: 'UNSUPPORTED_MEDIA_TYPE',
+  500: 'INTERNAL',
+  503: 'UNAVAILABLE',
+};
+
 export type ErrorAnswer = { status: number; body: ErrorBody; headers: Record<string, string> };
 
 /**
@@ -60,9 +69,7 @@ function toErrorAnswer(err: unknown, c: Context, logger: Logger): ErrorAnswer {
     headers = err.headers ?? {};
   } else if (err instanceof HTTPException) {
     status = err.status;
-    const code =
-      ({ 401: 'UNAUTHENTICATED', 413: 'PAYLOAD_TOO_LARGE', 415: 'UNSUPPORTED_MEDIA_TYPE', 503: 'UNAVAILABLE' } as Record<number, string>)[status] ??
-      (status < 500 ? 'INVALID_REQUEST' : 'INTERNAL');
+    const code = HTTP_EXCEPTION_CODES[status] ?? (status < 500 ? 'INVALID_REQUEST' : 'INTERNAL');
     const safe = status < 500 || status === 503;
     body = { error: { code, message: safe ? err.message || 'bad request' : 'internal error' } };
     if (status === 503) headers = { 'Retry-After': '1' };

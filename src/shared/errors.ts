@@ -64,3 +64,29 @@ export const Errors = {
   unavailable: (message = 'temporarily unavailable, retry shortly', retryAfterS = 1) =>
     new AppError(503, 'UNAVAILABLE', message, undefined, { 'Retry-After': String(retryAfterS) }),
 };
+
+/**
+ * Codes raised outside the factories above (through Errors.conflict or a direct AppError),
+ * by status: the OpenAPI document's per-status code enums are the factories' codes plus
+ * these, and a test fails when the source raises a code listed nowhere.
+ */
+export const OTHER_CODES: Readonly<Record<number, readonly string[]>> = {
+  400: ['INVALID_SIGNATURE'],
+  409: [
+    'IDEMPOTENCY_IN_PROGRESS',
+    'RESERVATION_CANCELLED',
+    'ALREADY_CONFIRMED',
+    'QUEUE_DISABLED',
+    'CHALLENGE_DISABLED',
+    'EVENT_CANCELLED',
+    'INVALID_TRANSITION',
+    'PRICE_LOCKED',
+    'PAYMENTS_DISABLED',
+    'NOTHING_TO_PAY',
+    'NOT_CONFIRMED',
+    'RESERVATION_REFUNDED',
+    'TICKET_REVOKED',
+    'ALREADY_CHECKED_IN',
+  ],
+  413: ['PAYLOAD_TOO_LARGE'],
+};
