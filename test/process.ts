@@ -18,7 +18,8 @@ export const freePort = () =>
 export function spawnEntry(entry: 'api' | 'worker', env: Record<string, string>): ChildProcess & { output: () => string } {
   const child = spawn(process.execPath, ['--import', 'tsx', `src/${entry}.ts`], {
     cwd: ROOT,
-    env: { ...process.env, ...env },
+    // As in the harness: confirm is v1's unless a test is about payments.
+    env: { ...process.env, PAYMENT_PROVIDER: 'none', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';

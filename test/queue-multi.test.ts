@@ -23,6 +23,8 @@ function startServer(prefix: string): Promise<string> {
       PG_SCHEMA: h.config.db.schema!,
       LOG_LEVEL: 'warn',
       QUEUE_RETRY_MS: '300',
+      // The same confirm as the harness's (v1): this test is about the waiting room, not payments.
+      PAYMENT_PROVIDER: 'none',
     },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
