@@ -40,7 +40,7 @@ export async function* seatMapBatches(
     const values = await redis.hmget(key, ...labels);
     return labels.map((seat, i): SeatEntry => {
       const v = values[i];
-      if (v === null || v === undefined) throw Errors.unavailable('event inventory is being restored, retry shortly', 2);
+      if (v === null || v === undefined) throw Errors.restoring();
       return { seat, status: seatStatus(v) };
     });
   };

@@ -75,7 +75,16 @@ export class InventoryLoader {
    */
   restoring(event: BoxEvent): AppError {
     this.ensureLoaded(event).catch((err) => this.d.logger.error({ err, eventId: event.id }, 'inventory rebuild failed'));
-    return Errors.unavailable('event inventory is being restored, retry shortly', 2);
+    return Errors.restoring();
+  }
+
+  /**
+   * The answer for a request that found Redis wrong about this event (drift): the event is
+   * dropped and rebuilt from PostgreSQL in the background, and the caller gets 503.
+   */
+  drifted(event: BoxEvent): AppError {
+    this.rebuildNow(event.id).catch((err) => this.d.logger.error({ err, eventId: event.id }, 'inventory rebuild failed'));
+    return Errors.restoring();
   }
 
   /** Throws `restoring` unless the event is loaded. */

@@ -88,8 +88,7 @@ export class ReservationService {
     if (decision.kind === 'not-loaded') throw this.d.loader.restoring(event);
     if (decision.kind === 'drift') {
       this.d.logger.warn({ eventId: event.id, zone: hold.zone }, 'redis seat index drift: rebuilding from postgres');
-      void this.d.loader.rebuildNow(event.id).catch((err) => this.d.logger.error({ err, eventId: event.id }, 'inventory rebuild failed'));
-      throw Errors.unavailable('event inventory is being restored, retry shortly', 2);
+      throw this.d.loader.drifted(event);
     }
     // Best available: the script chose the seats.
     hold.seats = decision.seats;

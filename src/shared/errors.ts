@@ -61,6 +61,8 @@ export const Errors = {
       `at most ${max} seats per user for this event`,
       { max, current, requested },
     ),
+  /** An event whose Redis inventory is being rebuilt from PostgreSQL. */
+  restoring: () => new AppError(503, 'UNAVAILABLE', 'event inventory is being restored, retry shortly', undefined, { 'Retry-After': '2' }),
   unavailable: (message = 'temporarily unavailable, retry shortly', retryAfterS = 1) =>
     new AppError(503, 'UNAVAILABLE', message, undefined, { 'Retry-After': String(retryAfterS) }),
 };
