@@ -32,7 +32,10 @@ const started = new Map<number, number>();
 function fork(slot: number): void {
   cluster.setupPrimary({
     exec: script,
-    execArgv: [`--inspect-port=127.0.0.1:${inspectPort(slot)}`, '--import', 'tsx', '--import', './src/telemetry/register.ts'],
+    // node:cluster appends its own --inspect-port (the primary's + 1) after execArgv; its
+    // `inspectPort` setting is what decides the port.
+    execArgv: ['--import', 'tsx', '--import', './src/telemetry/register.ts'],
+    inspectPort: inspectPort(slot),
   });
   const w = cluster.fork({ PG_POOL_MAX: String(poolMax), API_PROCESS_INDEX: String(slot) });
   slots.set(w, slot);

@@ -173,6 +173,18 @@ describe('token lifetime and subject (every algorithm)', () => {
     expect(await refusal(short.verify(hs256({ sub: 'x', exp: nowS() + 3600 }, secret)))).toBe(401);
   });
 
+  it('remembers a verified token only until its exp, and never a refused one', async () => {
+    const a = auth();
+    const token = hs256({ sub: 'cached', exp: nowS() + 2 }, secret);
+    expect(await a.verify(token)).toEqual({ id: 'cached', role: 'user' });
+    expect(await a.verify(token)).toEqual({ id: 'cached', role: 'user' });
+    const forged = `${token.slice(0, -4)}AAAA`;
+    expect(await refusal(a.verify(forged))).toBe(401);
+    expect(await refusal(a.verify(forged))).toBe(401);
+    await new Promise((r) => setTimeout(r, 2_100));
+    expect(await refusal(a.verify(token))).toBe(401);
+  });
+
   it('refuses lone surrogates and compares subjects in NFC', async () => {
     const a = auth();
     const exp = nowS() + 60;

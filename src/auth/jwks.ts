@@ -1,4 +1,4 @@
-import { createRemoteJWKSet, errors, jwtVerify } from 'jose';
+import { createRemoteJWKSet, customFetch, errors, jwtVerify } from 'jose';
 import { Errors } from '../shared/errors';
 import type { Claims } from './jwt';
 
@@ -20,13 +20,25 @@ export type JwksOptions = { url: string; issuer: string; audience: string; coold
  * when a token names an unknown `kid` (a rotation) at most once per cooldown, and after
  * cacheMaxAge. A provider that cannot be reached is a dependency outage (503), not a bad token.
  */
-export function jwksVerifier(o: JwksOptions): (token: string) => Promise<Claims> {
+export type JwksVerifier = {
+  verify(token: string): Promise<Claims>;
+  /** Changes whenever the key set was fetched again: what it verified before may be withdrawn now. */
+  generation(): number;
+};
+
+export function jwksVerifier(o: JwksOptions): JwksVerifier {
+  let generation = 0;
   const keys = createRemoteJWKSet(new URL(o.url), {
     cooldownDuration: o.cooldownMs,
     cacheMaxAge: o.cacheMaxAgeMs,
     timeoutDuration: o.timeoutMs,
+    [customFetch]: async (...args: Parameters<typeof fetch>) => {
+      const res = await fetch(...args);
+      generation++;
+      return res;
+    },
   });
-  return async (token) => {
+  const verify = async (token: string): Promise<Claims> => {
     try {
       const { payload } = await jwtVerify(token, keys, {
         issuer: o.issuer,
@@ -42,4 +54,5 @@ export function jwksVerifier(o: JwksOptions): (token: string) => Promise<Claims>
       throw Errors.unauthenticated('invalid or expired token');
     }
   };
+  return { verify, generation: () => generation };
 }

@@ -102,9 +102,14 @@ function reportErrors(redis: Redis | Cluster, opts: Opts) {
 /** One latency sample per command, taken where ioredis sends it (auto-pipelining included). */
 function timeCommands(redis: Redis, duration: Histogram<'command'>) {
   const send = redis.sendCommand.bind(redis);
+  // Label sets bound once per command name: startTimer would hash the labels on every call.
+  const byName = new Map<string, ReturnType<typeof duration.labels>>();
   redis.sendCommand = ((command: Command, stream?: unknown) => {
-    const end = duration.startTimer({ command: command.name });
-    command.promise.then(() => end(), () => end());
+    let h = byName.get(command.name);
+    if (!h) byName.set(command.name, (h = duration.labels(command.name)));
+    const started = performance.now();
+    const end = () => h.observe((performance.now() - started) / 1000);
+    command.promise.then(end, end);
     return send(command, stream as never);
   }) as typeof redis.sendCommand;
 }

@@ -37,11 +37,18 @@ export type Scripts = Record<`bo_${string}`, (...keysAndArgs: (string | number)[
 
 const CATALOGUE = Symbol('boxoffice.scripts');
 const TIMER = Symbol('boxoffice.scriptTimer');
-type WithCatalogue = { [CATALOGUE]?: ScriptCatalogue; [TIMER]?: Histogram<'script'> };
+type ScriptTimers = (name: string) => ReturnType<Histogram<'script'>['labels']>;
+type WithCatalogue = { [CATALOGUE]?: ScriptCatalogue; [TIMER]?: ScriptTimers };
 
-/** Times every script call on this client into the process's histogram. */
+/** Times every script call on this client into the process's histogram (label sets bound once per script). */
 export function observeScripts(redis: Redis, duration: Histogram<'script'>): void {
-  Object.defineProperty(redis, TIMER, { value: duration });
+  const bound = new Map<string, ReturnType<Histogram<'script'>['labels']>>();
+  const timerOf: ScriptTimers = (name) => {
+    let h = bound.get(name);
+    if (!h) bound.set(name, (h = duration.labels(name)));
+    return h;
+  };
+  Object.defineProperty(redis, TIMER, { value: timerOf });
 }
 
 /** Runs lua/<name>-N.lua by SHA (EVAL on NOSCRIPT); checks the key count against the file name. */
@@ -57,13 +64,13 @@ export async function runScript(
   if (!def) throw new Error(`no lua/${name}-N.lua registered on this client`);
   if (keys.length !== def.numberOfKeys) throw new Error(`lua/${name}: expected ${def.numberOfKeys} keys, got ${keys.length}`);
   if (!sameHashTag(keys)) throw new Error(`lua/${name}: keys span hash tags (one Redis Cluster slot needed): ${keys.join(' ')}`);
-  const end = timer?.startTimer({ script: name });
+  const started = performance.now();
   try {
     return await trace(`redis.lua.${name}`, { 'db.system': 'redis', ...attributes }, () =>
       (redis as unknown as Scripts)[`bo_${name}`]!(...keys, ...args),
     );
   } finally {
-    end?.();
+    timer?.(name).observe((performance.now() - started) / 1000);
   }
 }
 

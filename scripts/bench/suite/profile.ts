@@ -44,6 +44,8 @@ export async function summarizeProfile(file: string, topN = 15): Promise<Profile
   const p = JSON.parse(await readFile(`${ROOT}/${file}`, 'utf8').catch(() => readFile(file, 'utf8'))) as CpuProfile;
   const byId = new Map(p.nodes.map((n) => [n.id, n]));
   const self = new Map<number, number>();
+  // The first delta is the time from the profiler's start to its first sample, not work.
+  if (p.timeDeltas.length) p.timeDeltas[0] = 0;
   p.samples.forEach((id, i) => self.set(id, (self.get(id) ?? 0) + (p.timeDeltas[i] ?? 0)));
   const total = [...self.values()].reduce((a, b) => a + b, 0);
   let idle = 0;

@@ -3,7 +3,9 @@
 // as npm start runs it). Per route: requests/s, the ratio to the floor, latency, and CPU per
 // request of the API processes, PostgreSQL and Redis (from /proc), and wrk's own CPU.
 import { spawn } from 'node:child_process';
+import { writeFile } from 'node:fs/promises';
 import { CpuMeter } from './cpu';
+import { captureProfile, summarizeProfile } from './profile';
 import { createEvent, mdTable, progress, signTokens, type ScenarioResult } from './common';
 import { rawRequest } from '../../../test/process';
 import { ROOT, startProcess, stopProcess, type BenchEnv, type Proc } from './stack';
@@ -43,8 +45,10 @@ export async function routes(be: BenchEnv, o: RoutesOptions): Promise<ScenarioRe
         const measure = async (route: string, port: number, requests: WrkRequest[]) => {
           await runWrk({ port, requests, connections: o.connections, threads: o.threads, seconds: 1 });
           const a = cpu.sample();
+          const profiling = n === 1 && port === api.port && profileWanted(route) ? profileFirstApi(api, route, o.seconds) : null;
           const r = await runWrk({ port, requests, connections: o.connections, threads: o.threads, seconds: o.seconds });
           const b = cpu.sample();
+          await profiling;
           const row = { route, processes: n, r, usPerRequest: perRequest(CpuMeter.seconds(a, b), r.requests), cores: CpuMeter.cores(a, b) };
           rows.push(row);
           progress(`routes: ${n} API, ${route}: ${fmt(r.rps)} req/s, p99 ${r.latencyMs.p99} ms, API ${row.usPerRequest.api} µs/req, statuses ${JSON.stringify(r.statuses)}`);
@@ -87,6 +91,25 @@ async function measureApi(be: BenchEnv, api: Proc, tokens: Tokens, measure: (rou
   const tickets = await joinAll(api.port, lobby, tokens.slice(0, 2_000));
   if (!tickets.length) return progress('routes: queue poll skipped: no join returned a ticket');
   await measure('queue poll', api.port, tickets.map((t) => ({ method: 'GET', path: `/v1/events/${lobby}/queue?ticket=${encodeURIComponent(t)}` })));
+}
+
+/** BENCH_PROFILE=<route prefix>[,…] profiles the one API process on those routes (its rows then carry the sampler's cost). */
+const profileWanted = (route: string) => (process.env.BENCH_PROFILE ?? '').split(',').some((p) => p && route.startsWith(p));
+
+/** src/cluster.ts gives its first API process inspector port 9229. */
+async function profileFirstApi(api: Proc, route: string, seconds: number): Promise<void> {
+  const child = api.pids()[1];
+  if (!child) return progress('routes: no API child process to profile');
+  try {
+    const s = await summarizeProfile(await captureProfile(child, 9229, Math.max(1, seconds - 1)));
+    const out = `${s.file}.summary.json`;
+    await writeFile(out, JSON.stringify(s, null, 2));
+    progress(`routes: profile of ${route}: busy ${s.busyPercent}%, ${out}`);
+    for (const a of s.areas.slice(0, 8)) progress(`  area ${a.area}: ${a.selfPercent}%`);
+    for (const t of s.top.slice(0, 12)) progress(`  self ${t.fn} ${t.where}: ${t.selfPercent}%`);
+  } catch (err) {
+    progress(`routes: profile failed: ${(err as Error).message} ${String((err as { stderr?: string }).stderr ?? '').slice(-600)}`);
+  }
 }
 
 async function joinAll(port: number, eventId: string, tokens: Tokens): Promise<string[]> {
