@@ -91,7 +91,7 @@ export async function startHarness(env: Record<string, string> = {}) {
       },
     });
     if (res.status !== 201) throw new Error(`create event: ${res.status} ${JSON.stringify(res.body)}`);
-    return res.body as { id: string; zones: { code: string }[] };
+    return res.body as { id: string; currency: string; zones: { code: string }[] };
   }
 
   return { config, core, app, call, token, signToken, adminToken, createEvent, close: async () => {

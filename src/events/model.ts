@@ -38,6 +38,8 @@ export type BoxEvent = {
   status?: EventStatus;
   /** Test events (rehearsals, load tests) are hidden from buyers' lists. */
   test?: boolean;
+  /** ISO 4217, upper case: every price of the event is in it, and payments are taken in it. Absent = EUR. */
+  currency?: string;
 };
 
 export const statusOf = (e: BoxEvent): EventStatus => e.status ?? 'on_sale';
@@ -89,6 +91,7 @@ export function eventJson(e: BoxEvent) {
     queue: e.queue,
     status: statusOf(e),
     test: e.test ?? false,
+    currency: e.currency ?? 'EUR',
     zones: e.zones.map((z) => ({
       code: z.code,
       name: z.name,

@@ -17,6 +17,7 @@ type EventRow = {
   queue_challenge: 'pow' | null;
   status: EventStatus;
   test: boolean;
+  currency: string;
 };
 type ZoneRow = {
   event_id: string;
@@ -41,10 +42,11 @@ async function insertEventTx(sql: Sql, e: BoxEvent): Promise<void> {
     await tx`
       insert into events (id, name, starts_at, sales_open_at, sales_close_at, hold_seconds,
         max_seats_per_user, queue_enabled, queue_admit_per_second, queue_pass_seconds,
-        queue_max_active, queue_challenge, status, test)
+        queue_max_active, queue_challenge, status, test, currency)
       values (${e.id}, ${e.name}, ${e.startsAt}, ${e.salesOpenAt}, ${e.salesCloseAt},
         ${e.holdSeconds}, ${e.maxSeatsPerUser}, ${e.queue.enabled}, ${e.queue.admitPerSecond},
-        ${e.queue.passSeconds}, ${e.queue.maxActive ?? null}, ${e.queue.challenge ?? null}, ${statusOf(e)}, ${e.test ?? false})`;
+        ${e.queue.passSeconds}, ${e.queue.maxActive ?? null}, ${e.queue.challenge ?? null}, ${statusOf(e)}, ${e.test ?? false},
+        ${e.currency ?? 'EUR'})`;
     await tx`
       insert into zones (event_id, code, name, price_cents, kind, capacity, rows, seats_per_row, position)
       select ${e.id}, * from unnest(
@@ -171,6 +173,7 @@ function toEvent(row: EventRow, zones: ZoneRow[]): BoxEvent {
     },
     status: row.status,
     test: row.test,
+    currency: row.currency,
     zones: zones.map(
       (z): Zone => ({
         code: z.code,

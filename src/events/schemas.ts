@@ -4,6 +4,8 @@ import { EVENT_STATUSES, ZONE_CODE } from './model';
 
 const MAX_SEATS_PER_EVENT = 250_000;
 const Name = Text(1, 200).trim().min(1);
+/** ISO 4217 code; set when the event is created (prices and payments are in it), not edited. */
+const Currency = z.string().regex(/^[A-Z]{3}$/, 'an ISO 4217 code in upper case, e.g. EUR');
 
 const ZoneBase = {
   code: z.string().regex(ZONE_CODE, 'letters, digits and _ (1 to 16)'),
@@ -44,6 +46,7 @@ export const CreateEventBody = z
     zones: z.array(ZoneInput).min(1).max(100),
     status: z.enum(['draft', 'on_sale']).default('on_sale'),
     test: z.boolean().default(false),
+    currency: Currency.default('EUR'),
   })
   .strict()
   .superRefine((b, ctx) => {
@@ -91,6 +94,7 @@ export const EventSchema = z
     }),
     status: z.enum(EVENT_STATUSES),
     test: z.boolean(),
+    currency: z.string(),
     zones: z.array(ZoneSchema),
   })
   .openapi('Event');

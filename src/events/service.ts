@@ -21,7 +21,7 @@ export type EventDeps = {
 };
 
 type CreateEventOut = z.output<typeof CreateEventBody>;
-export type CreateEvent = Omit<CreateEventOut, 'status' | 'test'> & Partial<Pick<CreateEventOut, 'status' | 'test'>>;
+export type CreateEvent = Omit<CreateEventOut, 'status' | 'test' | 'currency'> & Partial<Pick<CreateEventOut, 'status' | 'test' | 'currency'>>;
 
 export class EventService {
   constructor(private readonly d: EventDeps) {}
@@ -39,6 +39,7 @@ export class EventService {
       queue: body.queue ?? { enabled: false, admitPerSecond: 500, passSeconds: 900 },
       status: body.status ?? 'on_sale',
       test: body.test ?? false,
+      currency: body.currency,
       zones: body.zones.map((z) =>
         z.kind === 'ga'
           ? { code: z.code, name: z.name, priceCents: z.priceCents, kind: 'ga', capacity: z.capacity }

@@ -49,6 +49,21 @@ describe('stripe provider against the stand-in', () => {
     expect(creates.every((c) => c.idempotencyKey === `checkout-${a.body.paymentId}`)).toBe(true);
   });
 
+  it('an event priced in another currency takes its payments in that currency; a bad code is refused', async () => {
+    const usd = await h.createEvent({ currency: 'USD' });
+    expect(usd.currency).toBe('USD');
+    expect((await h.call('GET', `/v1/events/${usd.id}`)).body.currency).toBe('USD');
+    const { token, reservation } = await holdSeats(h, usd.id, ['A-1-1']);
+    const c = await h.call('POST', `/v1/reservations/${reservation.id}/checkout`, { token });
+    expect(c.body).toMatchObject({ currency: 'USD', amountCents: reservation.totalCents });
+    expect(standIn.intentFor(c.body.paymentId)).toMatchObject({ currency: 'usd', amount: reservation.totalCents });
+    for (const currency of ['usd', 'EURO', '']) {
+      const bad = await h.call('POST', '/v1/admin/events', { token: h.adminToken, body: { name: 'x', startsAt: new Date(Date.now() + 86_400_000).toISOString(), salesOpenAt: new Date().toISOString(), currency, zones: [{ code: 'GA', name: 'GA', priceCents: 1, kind: 'ga', capacity: 1 }] } });
+      expect(bad.status).toBe(400);
+      expect(bad.body.error.code).toBe('INVALID_REQUEST');
+    }
+  });
+
   it('payment_intent.succeeded signed with the webhook secret confirms; a wrong secret is refused', async () => {
     const { token, reservation } = await holdSeats(h, eventId, ['A-2-1']);
     const c = await h.call('POST', `/v1/reservations/${reservation.id}/checkout`, { token });
