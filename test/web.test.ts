@@ -42,6 +42,10 @@ describe('development mode', () => {
     expect(page.text).toContain('Block A');
     expect(page.text).toContain('€90.00');
     expect(page.text).toContain('100 of 100');
+    const usd = await h.createEvent({ name: `Dollar Night ${randomUUID().slice(0, 6)}`, currency: 'USD' });
+    const dollars = await get(h, `/events/${usd.id}`);
+    expect(dollars.text).toContain('$90.00');
+    expect(dollars.text).not.toContain('€');
   });
 
   it('client code fetches nothing from outside and stays small', () => {

@@ -32,7 +32,7 @@ const ZonesTable: FC<{ event: BoxEvent; counts: ZoneCounts[] | null }> = ({ even
                   {/* On a phone the Type column folds in here, so Available keeps its room. */}
                   <span class="zone-kind">{zoneKind(z)}</span>
                 </th>
-                <td>{money(z.priceCents)}</td>
+                <td>{money(z.priceCents, event.currency)}</td>
                 <td class="col-type">{zoneKind(z)}</td>
                 <td class="avail">{c ? `${c.available} of ${c.capacity}` : '…'}</td>
               </tr>
@@ -91,7 +91,7 @@ const ChooseStep: FC<{ event: BoxEvent }> = ({ event }) => (
       {event.zones.map((z) => (
         <label class="choice">
           <input type="radio" name="zone" value={z.code} data-kind={z.kind} />
-          {z.name} · {money(z.priceCents)}
+          {z.name} · {money(z.priceCents, event.currency)}
         </label>
       ))}
     </fieldset>

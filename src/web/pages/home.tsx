@@ -33,7 +33,7 @@ export const HomePage: FC<{ env: PageEnv; events: BoxEvent[]; nextCursor: string
               <When at={e.startsAt} />
             </p>
             <p class="muted">
-              {e.zones.length} {e.zones.length === 1 ? 'zone' : 'zones'}, from {money(Math.min(...e.zones.map((z) => z.priceCents)))}
+              {e.zones.length} {e.zones.length === 1 ? 'zone' : 'zones'}, from {money(Math.min(...e.zones.map((z) => z.priceCents)), e.currency)}
               {e.salesOpenAt.getTime() > Date.now() ? (
                 <>
                   {' '}

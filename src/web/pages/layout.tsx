@@ -8,7 +8,13 @@ export type PageEnv = {
 };
 
 
-export const money = (cents: number) => `€${(cents / 100).toFixed(2)}`;
+const formats = new Map<string, Intl.NumberFormat>();
+/** Minor units in the event's currency, in one locale (the browser pages format the same way). */
+export function money(cents: number, currency = 'EUR'): string {
+  let f = formats.get(currency);
+  if (!f) formats.set(currency, (f = new Intl.NumberFormat('en-US', { style: 'currency', currency })));
+  return f.format(cents / 100);
+}
 /** UTC on the server; the client rewrites every <time> into the reader's own zone. */
 export const When: FC<{ at: Date }> = ({ at }) => (
   <time datetime={at.toISOString()}>{at.toISOString().slice(0, 16).replace('T', ' ')} UTC</time>

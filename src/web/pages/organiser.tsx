@@ -206,6 +206,10 @@ const CreateEvent: FC = () => (
           Max tickets per person
           <input name="maxSeatsPerUser" type="number" min={1} max={100} value={6} required />
         </label>
+        <label>
+          Currency (ISO 4217; fixed once created)
+          <input name="currency" value="EUR" required pattern="[A-Z]{3}" maxlength={3} title="three capital letters, e.g. EUR" />
+        </label>
       </div>
       <fieldset>
         <legend>Waiting room</legend>

@@ -22,7 +22,7 @@ export function mountBestAvailable(hooks) {
     qty.max = String(Math.min(hooks.maxPerUser(), zone?.seatsPerRow ?? 1));
     button.disabled = !ok;
     button.textContent = ok && n > 1 ? `Find the best ${n} seats together` : 'Find the best seat';
-    note.textContent = ok ? `Total ${money(n * zone.priceCents)}.` : `Choose between 1 and ${hooks.maxPerUser()} seats.`;
+    note.textContent = ok ? `Total ${money(n * zone.priceCents, hooks.currency?.())}.` : `Choose between 1 and ${hooks.maxPerUser()} seats.`;
   };
 
   qty.addEventListener('input', update);

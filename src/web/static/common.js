@@ -134,7 +134,12 @@ export function seatName(label) {
   return m ? `row ${m[2]} seat ${m[3]}` : label;
 }
 
-export const money = (cents) => `€${(cents / 100).toFixed(2)}`;
+const formats = new Map();
+/** Minor units in the event's currency, always in one locale so pages read the same everywhere. */
+export function money(cents, currency = 'EUR') {
+  if (!formats.has(currency)) formats.set(currency, new Intl.NumberFormat('en-US', { style: 'currency', currency }));
+  return formats.get(currency).format(cents / 100);
+}
 
 export function formatDuration(seconds) {
   const s = Math.max(0, Math.round(seconds));

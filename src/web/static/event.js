@@ -186,6 +186,7 @@ const best = mountBestAvailable({
   zone: () => (state.event && zoneOf(state.zone)?.kind === 'seated' ? zoneOf(state.zone) : null),
   pass: () => state.pass?.pass ?? null,
   maxPerUser: () => state.event?.maxSeatsPerUser ?? 1,
+  currency: () => state.event?.currency,
   onHeld: (r) => showHold(r),
   onPassLost: () => {
     state.pass = null;
@@ -353,7 +354,7 @@ function updateSelection() {
   if (zone.kind === 'seated') {
     const n = state.selected.size;
     $('selection').textContent = n
-      ? `${n} ${n === 1 ? 'seat' : 'seats'}: ${[...state.selected].map(seatName).join(', ')} · total ${money(n * zone.priceCents)}`
+      ? `${n} ${n === 1 ? 'seat' : 'seats'}: ${[...state.selected].map(seatName).join(', ')} · total ${money(n * zone.priceCents, state.event.currency)}`
       : 'No seats chosen yet.';
     $('hold').disabled = n === 0;
     $('hold').textContent = n > 1 ? `Hold these ${n} seats` : 'Hold this seat';
@@ -361,7 +362,7 @@ function updateSelection() {
     const q = Number($('qty').value);
     const ok = Number.isInteger(q) && q >= 1 && q <= state.event.maxSeatsPerUser;
     $('selection').textContent = ok
-      ? `${q} × ${zone.name} · total ${money(q * zone.priceCents)}`
+      ? `${q} × ${zone.name} · total ${money(q * zone.priceCents, state.event.currency)}`
       : `Choose between 1 and ${state.event.maxSeatsPerUser} tickets.`;
     $('hold').disabled = !ok;
     $('hold').textContent = q > 1 ? `Hold ${q} tickets` : 'Hold 1 ticket';
@@ -417,7 +418,7 @@ function showHold(r) {
 function describeHold(r) {
   const zone = zoneOf(r.zone);
   const what = r.seats.length ? `${r.seats.map(seatName).join(', ')} in ${zone.name}` : `${r.quantity} × ${zone.name}`;
-  return `${what[0].toUpperCase()}${what.slice(1)} · total ${money(r.totalCents)}`;
+  return `${what[0].toUpperCase()}${what.slice(1)} · total ${money(r.totalCents, state.event.currency)}`;
 }
 
 function expired() {

@@ -51,7 +51,7 @@ function card(r, ev) {
     { class: `card res ${status}`, 'data-reservation': r.id },
     el('h2', {}, el('a', { href: `/events/${r.eventId}`, text: ev.name })),
     ev.startsAt ? el('p', { class: 'when' }, el('time', { datetime: ev.startsAt, text: new Date(ev.startsAt).toLocaleString() })) : null,
-    el('p', {}, el('span', { class: `badge ${status}`, text: STATUS[status] ?? status }), ` ${zoneName}: ${what} · ${money(r.totalCents)}`),
+    el('p', {}, el('span', { class: `badge ${status}`, text: STATUS[status] ?? status }), ` ${zoneName}: ${what} · ${money(r.totalCents, ev.currency)}`),
   );
   if (r.payment) li.append(el('p', { class: 'pay-state', 'data-payment': r.payment.status, text: PAYMENT[r.payment.status] }));
   if (status === 'confirmed') {

@@ -164,7 +164,7 @@ function zoneRow(z) {
       { class: 'grid2' },
       f('Zone code', el('input', { name: 'code', required: true, pattern: '[A-Za-z0-9_]{1,16}', value: z.code, title: 'letters, digits and _ (1 to 16)' })),
       f('Zone name', el('input', { name: 'zname', required: true, maxlength: 200, value: z.name })),
-      f('Price (€)', el('input', { name: 'price', type: 'number', min: 0, step: '0.01', required: true, value: z.price })),
+      f('Price', el('input', { name: 'price', type: 'number', min: 0, step: '0.01', required: true, value: z.price })),
       f('Kind', kind),
     ),
     seated,
@@ -214,6 +214,7 @@ $('create').addEventListener('submit', async (e) => {
     salesCloseAt: iso('salesCloseAt'),
     holdSeconds: num('holdSeconds'),
     maxSeatsPerUser: num('maxSeatsPerUser'),
+    currency: f.elements.currency.value.trim().toUpperCase(),
     queue: f.elements.queueEnabled.checked
       ? { enabled: true, admitPerSecond: num('admitPerSecond'), passSeconds: num('passSeconds') }
       : { enabled: false },
@@ -449,7 +450,7 @@ function fillEditForm() {
           'div',
           { class: 'grid2' },
           label('Zone name', el('input', { name: 'zoneName', required: true, maxlength: 200, value: z.name })),
-          label('Price (€)', el('input', { name: 'priceCents', type: 'number', min: 0, step: '0.01', value: (z.priceCents / 100).toFixed(2) })),
+          label(`Price (${e.currency ?? 'EUR'})`, el('input', { name: 'priceCents', type: 'number', min: 0, step: '0.01', value: (z.priceCents / 100).toFixed(2) })),
           z.kind === 'seated'
             ? label(`Rows (${z.seatsPerRow} seats each)`, el('input', { name: 'rows', type: 'number', min: z.rows, max: 5000, value: z.rows }))
             : label('Capacity', el('input', { name: 'capacity', type: 'number', min: z.capacity, max: 250000, value: z.capacity })),

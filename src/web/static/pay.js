@@ -16,7 +16,7 @@ async function load() {
   if (!reservationId) return showMessage('This payment link is incomplete: open it from your reservation.');
   try {
     const r = await api('GET', `/v1/reservations/${reservationId}`);
-    $('pay-summary').textContent = `${r.seats.length ? `${r.seats.length} seat(s)` : `${r.quantity} ticket(s)`} · ${money(r.totalCents)}`;
+    $('pay-summary').textContent = `${r.seats.length ? `${r.seats.length} seat(s)` : `${r.quantity} ticket(s)`} · ${money(r.totalCents, r.payment?.currency)}`;
     $('pay-until').textContent = new Date(r.expiresAt).toLocaleTimeString();
     if (r.status === 'confirmed') done(r);
   } catch (e) {
