@@ -148,6 +148,7 @@ export function createCore<M extends CoreMetrics = ApiMetrics>(
     provider: paymentProvider,
     windowSeconds: config.payments.windowSeconds,
     refundBackoffMaxMs: config.payments.refundBackoffMaxMs,
+    breakers,
   });
   const tickets = new TicketService({ sql, signingKey: config.ticketSigningKey, topic: config.kafka.topic, outboxHeaders: currentTraceHeaders });
   return {

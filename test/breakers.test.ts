@@ -59,11 +59,13 @@ it('PostgreSQL black-holed mid-sale: once the breaker opens holds answer 503 + R
   const ev = await h.createEvent({ maxSeatsPerUser: 100, zones: [{ code: 'FLOOR', name: 'Floor', priceCents: 100, kind: 'ga', capacity: 100_000 }] });
   const users = await Promise.all(Array.from({ length: 50 }, (_, i) => h.token(`cb-${i}-${randomUUID()}`)));
   const samples: { at: number; ms: number; status: number; retryAfter: string | null; breaker: string }[] = [];
+  const held: { id: string; token: string }[] = [];
   async function client(token: string) {
     while (!stop) {
       const at = Date.now();
       const r = await h.call('POST', `/v1/events/${ev.id}/reservations`, { token, body: { zone: 'FLOOR', quantity: 1 } });
       samples.push({ at, ms: Date.now() - at, status: r.status, retryAfter: r.headers.get('retry-after'), breaker: h.core.breakers.state('postgres') });
+      if (r.status === 201) held.push({ id: r.body.id, token });
       // Clients back off a little (real ones wait Retry-After); it keeps the drill's own load sane.
       if (r.status === 503) await sleep(250);
     }
@@ -73,6 +75,8 @@ it('PostgreSQL black-holed mid-sale: once the breaker opens holds answer 503 + R
   for (let i = 0; i < 100 && samples.filter((s) => s.status === 201).length < 100; i++) await sleep(100);
   expect(samples.filter((s) => s.status === 201).length).toBeGreaterThanOrEqual(100);
 
+  // Holds made before the outage, for confirm, cancel and checkout while the breaker is open.
+  const pending = held.splice(0, held.length);
   const outageAt = Date.now();
   relay.blackHole();
   let openedAt = 0;
@@ -88,7 +92,20 @@ it('PostgreSQL black-holed mid-sale: once the breaker opens holds answer 503 + R
   const ready = await h.call('GET', '/readyz');
   expect(ready.status).toBe(503);
   expect(['open', 'half-open']).toContain(ready.body.breakers.postgres);
-  await sleep(3_000);
+  // Confirm, cancel and checkout are PostgreSQL's alone: they fail fast too, while holds go on.
+  const after: { kind: string; at: number; ms: number; status: number; retryAfter: string | null; breaker: string }[] = [];
+  const untilMs = Date.now() + 3_000;
+  const transitions = ['confirm', 'cancel', 'checkout'].flatMap((kind) => [0, 1, 2].map(async (n) => {
+    for (let i = n; Date.now() < untilMs; i += 3) {
+      const { id, token } = pending[i % pending.length]!;
+      const breaker = h.core.breakers.state('postgres');
+      const at = Date.now();
+      const r = await h.call('POST', `/v1/reservations/${id}/${kind}`, { token });
+      after.push({ kind, at, ms: Date.now() - at, status: r.status, retryAfter: r.headers.get('retry-after'), breaker });
+      await sleep(100);
+    }
+  }));
+  await Promise.all(transitions);
 
   const redisWhileOpen = (await redisHolds()) - redisAtOpen;
   const restoredAt = Date.now();
@@ -101,6 +118,13 @@ it('PostgreSQL black-holed mid-sale: once the breaker opens holds answer 503 + R
   await sleep(1_000);
   stop = true;
   await Promise.all(clients);
+  // PostgreSQL is back: the same reservations confirm, cancel and check out as usual.
+  const [toConfirm, toCancel] = [pending[0]!, pending[1]!];
+  const recovered = {
+    confirm: (await h.call('POST', `/v1/reservations/${toConfirm.id}/confirm`, { token: toConfirm.token })).status,
+    cancel: (await h.call('POST', `/v1/reservations/${toCancel.id}/cancel`, { token: toCancel.token })).status,
+    checkout: (await h.call('POST', `/v1/reservations/${pending[2]!.id}/checkout`, { token: pending[2]!.token })).body.error?.code,
+  };
 
   // Requests sent while the breaker was open (and not yet half-open) answered fast.
   const failedFast = samples.filter((s) => s.at >= openedAt && s.at < restoredAt && s.breaker !== 'closed' && s.status === 503 && s.ms < 1_000);
@@ -127,4 +151,17 @@ it('PostgreSQL black-holed mid-sale: once the breaker opens holds answer 503 + R
   for (const s of samples) expect([201, 503]).toContain(s.status);
   expect(recoveredAt).toBeGreaterThan(0);
   expect(h.core.breakers.state('postgres')).toBe('closed');
+
+  // Sent while the breaker was open: 503 + Retry-After in milliseconds, for each of the three.
+  const fastTransitions = after.filter((s) => s.breaker === 'open');
+  console.log('breaker drill: confirm, cancel, checkout while open', Object.fromEntries(['confirm', 'cancel', 'checkout'].map((kind) => {
+    const xs = after.filter((s) => s.kind === kind);
+    const ms = xs.filter((s) => s.breaker === 'open').map((s) => s.ms);
+    return [kind, { n: xs.length, whileOpen: ms.length, p50: p(ms, 0.5), p99: p(ms, 0.99), statuses: [...new Set(xs.map((s) => s.status))] }];
+  })), { recovered });
+  for (const kind of ['confirm', 'cancel', 'checkout']) expect(fastTransitions.filter((s) => s.kind === kind).length).toBeGreaterThan(5);
+  // Never a 500: a half-open probe that found PostgreSQL still away is a 503 as well.
+  for (const s of after) expect([s.kind, s.status, s.retryAfter !== null]).toEqual([s.kind, 503, true]);
+  expect(p(fastTransitions.map((s) => s.ms), 0.99)).toBeLessThan(100);
+  expect(recovered).toEqual({ confirm: 200, cancel: 200, checkout: 'PAYMENTS_DISABLED' });
 }, 90_000);

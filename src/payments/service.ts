@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { Tx } from '../db/client';
 import type { RefundWire } from '../outbox/message';
 import { enqueueBookingEvents } from '../outbox/outbox';
+import type { Breakers } from '../resilience/breakers';
 import type { Reservation } from '../reservations/model';
 import * as reservations from '../reservations/repository';
 import { bookingItem, transition, type TransitionDeps } from '../reservations/transition';
@@ -17,6 +18,8 @@ export type PaymentDeps = TransitionDeps & {
   provider: PaymentProvider | null;
   windowSeconds: number;
   refundBackoffMaxMs: number;
+  /** Circuit breakers: checkout and webhooks fail fast while PostgreSQL is known to be down. */
+  breakers?: Breakers;
 };
 
 export type RefundState = { status: string; attempts: number; lastError: string | null };
@@ -52,7 +55,8 @@ export class PaymentService {
 
   async checkout(userId: string, reservationId: string): Promise<Checkout> {
     const provider = this.d.provider;
-    const decided = await this.d.sql.begin(async (t) => {
+    this.d.breakers?.failFast('postgres');
+    const decided = await this.postgres(() => this.d.sql.begin(async (t) => {
       // The row lock serializes concurrent checkouts of one reservation.
       const [row] = await t<{ user_id: string; status: string; expired: boolean; total_cents: bigint; currency: string }[]>`
         select r.user_id, r.status, r.expires_at <= now() as expired, r.total_cents, e.currency
@@ -82,7 +86,7 @@ export class PaymentService {
           expires_at = greatest(expires_at, now() + ${this.d.windowSeconds} * interval '1 second')
         where id = ${reservationId} and payment_window_at is null`;
       return { payment, created: true };
-    });
+    }));
     let payment = decided.payment;
     if (payment.providerPaymentId === null && payment.status === 'pending') {
       // Not yet at the provider (first checkout, or one whose provider call failed): the
@@ -105,8 +109,15 @@ export class PaymentService {
     return { payment, reservation, created: decided.created };
   }
 
+  /** Only the PostgreSQL work counts against its breaker (a provider outage is not PostgreSQL's). */
+  private postgres<T>(fn: () => Promise<T>): Promise<T> {
+    return this.d.breakers ? this.d.breakers.run('postgres', fn) : fn();
+  }
+
   /** POST /v1/payments/webhooks/:provider with the raw body and signature header. */
   async handleWebhook(providerName: string, rawBody: string, signature: string | undefined) {
+    // 503 while PostgreSQL is known to be down: the provider redelivers later.
+    this.d.breakers?.failFast('postgres');
     const provider = this.d.provider;
     if (!provider || provider.name !== providerName) throw Errors.notFound('payment provider');
     let event: PaymentEvent;
@@ -129,7 +140,7 @@ export class PaymentService {
   async apply(provider: string, event: PaymentEvent): Promise<{ outcome: string; duplicate: boolean }> {
     let result = { outcome: 'duplicate', duplicate: true };
     let refundId: string | undefined;
-    await transition(this.d, 'booking.confirmed', 'sell', async (tx) => {
+    await this.postgres(() => transition(this.d, 'booking.confirmed', 'sell', async (tx) => {
       const first = await repo.recordWebhookEvent(tx, {
         provider,
         eventId: event.eventId,
@@ -142,7 +153,7 @@ export class PaymentService {
       result = { outcome: d.outcome, duplicate: false };
       refundId = d.refundId;
       return d.confirmed ? [d.confirmed] : [];
-    });
+    }));
     if (refundId) await this.sendRefunds(refundId);
     return result;
   }

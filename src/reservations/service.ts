@@ -183,6 +183,12 @@ export class ReservationService {
   }
 
   async confirm(userId: string, id: string, paymentRef: string | null): Promise<Reservation> {
+    // PostgreSQL alone decides a confirm: while it is known to be down, 503 at once.
+    this.d.breakers?.failFast('postgres');
+    return this.guard('postgres', () => this.confirmInPostgres(userId, id, paymentRef));
+  }
+
+  private async confirmInPostgres(userId: string, id: string, paymentRef: string | null): Promise<Reservation> {
     if (this.d.paymentRequired) {
       // Expired (410), confirmed (200) and cancelled (409) answer as before; a live paid hold
       // is confirmed by its payment's webhook only.
@@ -207,6 +213,11 @@ export class ReservationService {
   }
 
   async cancel(userId: string, id: string): Promise<Reservation> {
+    this.d.breakers?.failFast('postgres');
+    return this.guard('postgres', () => this.cancelInPostgres(userId, id));
+  }
+
+  private async cancelInPostgres(userId: string, id: string): Promise<Reservation> {
     const [cancelled] = await transition(this.d, 'booking.cancelled', 'release', async (tx) => {
       const r = await repo.markCancelled(tx, { id, userId });
       return r ? [r] : [];
