@@ -46,6 +46,8 @@ export async function startPrivateCluster(nodeTimeoutMs = 1_000) {
     throw err;
   });
   const ports = Array.from({ length: 6 }, (_, i) => base + i);
+  const pid = (port: number) => Number(readFileSync(path.join(dir, String(port), 'redis.pid'), 'utf8'));
+  const paused = new Set<number>();
   const admin = (port: number) => new Redis({ host: '127.0.0.1', port, lazyConnect: true, maxRetriesPerRequest: 0, enableOfflineQueue: false, retryStrategy: () => null });
 
   /** Ask a live node (not `exclude`) a question about the cluster. */
@@ -80,11 +82,40 @@ export async function startPrivateCluster(nodeTimeoutMs = 1_000) {
     },
     /** SIGKILL the redis-server on `port`: no shutdown, no last replication. */
     kill(port: number): void {
-      process.kill(Number(readFileSync(path.join(dir, String(port), 'redis.pid'), 'utf8')), 'SIGKILL');
+      process.kill(pid(port), 'SIGKILL');
+    },
+    /** Port of the replica of the master on `port`. */
+    async replicaOf(port: number): Promise<number> {
+      return ask(async (r) => {
+        const id = String(await r.cluster('MYID'));
+        const lines = (await r.cluster('REPLICAS', id)) as string[];
+        const addr = lines[0]?.split(' ')[1];
+        if (!addr) throw new Error(`master ${port} has no replica`);
+        return Number(addr.split('@')[0]!.split(':')[1]);
+      }, ports.filter((p) => p !== port));
+    },
+    /**
+     * SIGSTOP / SIGCONT the redis-server on `port`: a stopped node reads nothing, neither
+     * commands nor its replication stream, and cannot reconnect to anyone.
+     */
+    pause(port: number): void {
+      process.kill(pid(port), 'SIGSTOP');
+      paused.add(port);
+    },
+    resume(port: number): void {
+      process.kill(pid(port), 'SIGCONT');
+      paused.delete(port);
+    },
+    /** A connection of the test's own to one node (connect it before pausing that node). */
+    async connect(port: number): Promise<Redis> {
+      const r = admin(port);
+      await r.connect();
+      return r;
     },
     /** Restart missing nodes (they rejoin as replicas) and wait for a healthy cluster. */
     heal: () => services('redis-cluster-up'),
     async stop(): Promise<void> {
+      for (const port of paused) process.kill(pid(port), 'SIGCONT');
       await services('redis-cluster-down').catch(() => {});
       rmSync(dir, { recursive: true, force: true });
     },

@@ -1,0 +1,207 @@
+import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Redis } from 'ioredis';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { eventKeys } from '../../src/redis/keys';
+import { TEST_DATABASE_URL, TEST_KAFKA_BROKERS } from '../env';
+import { startHarness, type Harness } from '../harness';
+import { checkInvariants } from '../invariants';
+import { freePort, rawRequest, spawnEntry, waitHealthy, type RawResult } from '../process';
+import { startPrivateCluster, type PrivateCluster } from './private-cluster';
+
+// Lost-writes drill: the replica of the event's master is cut off from its replication
+// stream (SIGSTOP, and the master drops the link), the sale goes on on the master alone, and
+// the stale replica is then promoted with CLUSTER FAILOVER TAKEOVER. The old master rejoins
+// as its replica and resyncs from it: Redis has really forgotten the last acknowledged
+// writes, while PostgreSQL has them. PostgreSQL must refuse what Redis now wrongly allows.
+// (test/limit-guard.test.ts rolls counters back by hand on one Redis; this is the real loss,
+// on a cluster, through real processes.)
+const MAX_PER_USER = 4;
+
+let cluster: PrivateCluster;
+let h: Harness;
+let apiPort: number;
+let env: Record<string, string>;
+const children: ReturnType<typeof spawnEntry>[] = [];
+const conns: Redis[] = [];
+
+beforeAll(async () => {
+  // A node timeout longer than the drill keeps the stopped replica from being flagged as
+  // failed meanwhile: the only failover is the one the drill asks for.
+  cluster = await startPrivateCluster(5_000);
+  h = await startHarness({ REDIS_CLUSTER_NODES: cluster.nodes });
+  apiPort = await freePort();
+  env = {
+    NODE_ENV: 'test',
+    LOG_LEVEL: 'warn',
+    DATABASE_URL: TEST_DATABASE_URL,
+    PG_SCHEMA: h.config.db.schema!,
+    REDIS_CLUSTER_NODES: cluster.nodes,
+    REDIS_PREFIX: h.config.redis.prefix,
+    KAFKA_BROKERS: TEST_KAFKA_BROKERS,
+    RATE_LIMIT_MAX: '0',
+    REBUILD_QUIESCE_MS: '2000',
+    PG_STATEMENT_TIMEOUT_MS: '1000',
+  };
+  // No worker yet: its reconciler would repair Redis before the drill could show the gap.
+  const api = spawnEntry('api', { ...env, PORT: String(apiPort) });
+  children.push(api);
+  await waitHealthy(apiPort, api);
+}, 120_000);
+
+afterAll(async () => {
+  for (const c of conns) c.disconnect();
+  await Promise.all(
+    children.map((c) => new Promise<void>((r) => (c.exitCode !== null ? r() : (c.once('exit', () => r()), c.kill('SIGTERM'))))),
+  );
+  await h?.close();
+  await cluster?.stop();
+});
+
+const status = (r: RawResult) => ('error' in r ? r.error : `${r.status}${r.status >= 400 ? ` ${r.body?.error?.code}` : ''}`);
+
+it('a stale replica promoted with CLUSTER FAILOVER TAKEOVER: Redis allows what it forgot, PostgreSQL refuses it (409/429, never 500), Redis is corrected', async () => {
+  const ev = await h.createEvent({
+    maxSeatsPerUser: MAX_PER_USER,
+    zones: [
+      { code: 'A', name: 'Block A', priceCents: 9000, kind: 'seated', rows: 2, seatsPerRow: 5 },
+      { code: 'FLOOR', name: 'Floor', priceCents: 15000, kind: 'ga', capacity: 20 },
+      { code: 'BALC', name: 'Balcony', priceCents: 5000, kind: 'ga', capacity: 100 },
+    ],
+  });
+  const k = eventKeys(h.config.redis.prefix, ev.id);
+  const hold = (token: string, body: unknown) =>
+    rawRequest(apiPort, 'POST', `/v1/events/${ev.id}/reservations`, { token, body, headers: { 'idempotency-key': randomUUID() } });
+  const tokens = (n: number, tag: string) => Promise.all(Array.from({ length: n }, (_, i) => h.token(`${tag}-${i}-${randomUUID()}`)));
+
+  // The event is loaded into Redis (the first holds wait out the load) and replicated.
+  const warm = await h.token(`warm-${randomUUID()}`);
+  let first: RawResult = { error: 'none' };
+  for (let i = 0; i < 50 && status(first) !== '201'; i++) {
+    first = await hold(warm, { zone: 'BALC', quantity: 1 });
+    if (status(first) !== '201') await sleep(200);
+  }
+  expect(status(first)).toBe('201');
+  const master = await cluster.masterOf(k.meta);
+  const replica = await cluster.replicaOf(master);
+  const [m, r] = [await cluster.connect(master), await cluster.connect(replica)];
+  conns.push(m, r);
+  const offset = async (c: Redis, field: string) => Number(new RegExp(`${field}:(\\d+)`).exec(await c.info('replication'))![1]);
+  for (let i = 0; i < 100 && (await offset(r, 'slave_repl_offset')) < (await offset(m, 'master_repl_offset')); i++) await sleep(50);
+  expect(await offset(r, 'slave_repl_offset')).toBe(await offset(m, 'master_repl_offset'));
+
+  // Cut off: the replica stops reading, the master drops its link. From here on every write
+  // is acknowledged by the master alone.
+  cluster.pause(replica);
+  const pausedAt = Date.now();
+  await m.client('KILL', 'TYPE', 'replica');
+  expect(await m.info('replication')).toMatch(/connected_slaves:0/);
+
+  // The last writes: the floor sold out, five buyers at their limit, two seats taken, two
+  // of the floor holds confirmed. Every one acknowledged, so every one in PostgreSQL.
+  const earlySubs = Array.from({ length: 5 }, (_, i) => `early-${i}-${randomUUID()}`);
+  const early = await Promise.all(earlySubs.map((s) => h.token(s)));
+  const earlyHolds = await Promise.all(early.map((t) => hold(t, { zone: 'FLOOR', quantity: 4 })));
+  expect(earlyHolds.map(status)).toEqual(Array(5).fill('201'));
+  const seatOwners = await tokens(2, 'seat');
+  const seatHolds = await Promise.all(seatOwners.map((t, i) => hold(t, { seats: [`A-1-${i + 1}`] })));
+  expect(seatHolds.map(status)).toEqual(['201', '201']);
+  const confirmed = await Promise.all([0, 1].map((i) =>
+    rawRequest(apiPort, 'POST', `/v1/reservations/${(earlyHolds[i] as { body: { id: string } }).body.id}/confirm`, { token: early[i]! })));
+  expect(confirmed.map(status)).toEqual(['200', '200']);
+  expect(status(await hold(warm, { zone: 'FLOOR', quantity: 1 }))).toBe('409 SOLD_OUT'); // the master still knows
+
+  // The stale replica takes over without the master's agreement and without catching up
+  // (the command is queued while it is stopped, so it runs before any reconnect).
+  const takeover = r.cluster('FAILOVER', 'TAKEOVER');
+  cluster.resume(replica);
+  expect(await takeover).toBe('OK');
+  const pausedMs = Date.now() - pausedAt;
+  let promotedAt = 0;
+  for (let i = 0; i < 100 && !promotedAt; i++) {
+    const [owner, oldRole] = await Promise.all([cluster.masterOf(k.meta).catch(() => 0), m.role().catch(() => [])]);
+    if (owner === replica && oldRole[0] === 'slave' && /master_link_status:up/.test(await m.info('replication'))) promotedAt = Date.now();
+    else await sleep(100);
+  }
+  expect(promotedAt).toBeGreaterThan(0);
+
+  // The loss is real: the promoted node (and the old master, resynced from it) forgot them.
+  const floorCounts = await h.core.redis.hmget(k.zoneCounts('FLOOR'), 'held', 'sold');
+  expect(floorCounts.map(Number)).toEqual([0, 0]);
+  expect(await h.core.redis.hmget(k.users, ...earlySubs)).toEqual(Array(5).fill(null));
+  expect(await h.core.redis.hmget(k.zoneSeats('A'), 'A-1-1', 'A-1-2')).toEqual(['', '']);
+
+  // The same sale goes on, and Redis now lets through what it forgot: 30 buyers for the
+  // sold-out floor, the five early buyers (at their limit) for the balcony, four buyers for
+  // the two taken seats; beside them, buyers Redis and PostgreSQL both rightly allow.
+  const [floorBuyers, seatBuyers, balcBuyers] = await Promise.all([tokens(30, 'late'), tokens(4, 'seat2'), tokens(5, 'balc')]);
+  const waveAt = Date.now();
+  const [floor, limit, seats, fine] = await Promise.all([
+    Promise.all(floorBuyers.map((t) => hold(t, { zone: 'FLOOR', quantity: 2 }))),
+    Promise.all(early.map((t) => hold(t, { zone: 'BALC', quantity: 1 }))),
+    Promise.all(seatBuyers.map((t, i) => hold(t, { seats: [`A-1-${(i % 2) + 1}`] }))),
+    Promise.all(balcBuyers.map((t) => hold(t, { zone: 'BALC', quantity: 2 }))),
+  ]);
+  const waveMs = Date.now() - waveAt;
+  const tally = (rs: RawResult[]) => rs.map(status).reduce<Record<string, number>>((o, s) => ((o[s] = (o[s] ?? 0) + 1), o), {});
+  console.log('lost-writes drill', {
+    master,
+    replica,
+    cutOffMs: pausedMs,
+    promotedAfterResumeMs: promotedAt - pausedAt - pausedMs,
+    waveMs,
+    floor: tally(floor),
+    overLimit: tally(limit),
+    takenSeats: tally(seats),
+    balcony: tally(fine),
+  });
+  expect(tally(floor)).toEqual({ '409 SOLD_OUT': 30 });
+  expect(tally(limit)).toEqual({ '429 LIMIT_EXCEEDED': 5 });
+  expect(tally(seats)).toEqual({ '409 SEATS_UNAVAILABLE': 4 });
+  expect(tally(fine)).toEqual({ '201': 5 });
+
+  // PostgreSQL never went past a limit, and has every acknowledged hold and confirm.
+  const live = await h.core.sql<{ zone_code: string; q: number }[]>`select zone_code, sum(quantity)::int as q from reservations
+    where event_id = ${ev.id} and status in ('held', 'confirmed') group by zone_code order by zone_code`;
+  expect(Object.fromEntries(live.map((z) => [z.zone_code, z.q]))).toEqual({ A: 2, BALC: 11, FLOOR: 20 });
+  const acked = [...earlyHolds, ...seatHolds].map((x) => (x as { body: { id: string } }).body.id);
+  const rows = await h.core.sql<{ id: string; status: string }[]>`select id, status from reservations where id = any(${acked}::uuid[]) order by created_at`;
+  expect(rows.filter((x) => x.status === 'confirmed').map((x) => x.id).sort()).toEqual(acked.slice(0, 2).sort());
+  expect(rows.filter((x) => x.status === 'held').length).toBe(5);
+
+  // Redis corrected at once for what the refusals touched: the floor full again, the early
+  // buyers at their limit, the seats taken by their owners.
+  const [held, sold] = (await h.core.redis.hmget(k.zoneCounts('FLOOR'), 'held', 'sold')).map(Number);
+  expect(held! + sold!).toBe(20);
+  expect(await h.core.redis.hmget(k.users, ...earlySubs)).toEqual(Array(5).fill(String(MAX_PER_USER)));
+  expect(await h.core.redis.hmget(k.zoneSeats('A'), 'A-1-1', 'A-1-2')).toEqual(seatHolds.map((x) => `h:${(x as { body: { id: string } }).body.id}`));
+
+  // The worker's reconciler settles the exact figures (held vs sold) from PostgreSQL.
+  children.push(spawnEntry('worker', { ...env, WORKER_METRICS_PORT: String(await freePort()), RECONCILE_INTERVAL_MS: '1000', RECONCILE_ORPHAN_GRACE_MS: '2000' }));
+  // While the reconciler rebuilds the event, availability answers 503: ask again.
+  const check = () => checkInvariants(h, ev.id, { maxPerUser: MAX_PER_USER }).catch(() => null);
+  let inv = (await check()) ?? { seatDisagreements: ['not yet'], zones: [], perZone: [] };
+  const agrees = () =>
+    inv.seatDisagreements.length === 0 &&
+    inv.zones.every((z) => {
+      const pg = inv.perZone.find((p) => p.zone_code === z.code) ?? { held: 0, sold: 0 };
+      return z.held === pg.held && z.sold === pg.sold && z.available + z.held + z.sold === z.capacity;
+    });
+  const settleFrom = Date.now();
+  for (let i = 0; i < 60 && !agrees(); i++) {
+    await sleep(500);
+    inv = (await check()) ?? inv;
+  }
+  inv = await checkInvariants(h, ev.id, { maxPerUser: MAX_PER_USER });
+  console.log('lost-writes drill: Redis agreed with PostgreSQL', Date.now() - settleFrom, 'ms after the worker started');
+  expect(inv.dupSeats).toEqual([]);
+  expect(inv.liveFlagMismatch).toEqual([]);
+  expect(inv.overLimit).toEqual([]);
+  expect(inv.seatDisagreements).toEqual([]);
+  for (const z of inv.zones) {
+    const pg = inv.perZone.find((p) => p.zone_code === z.code) ?? { held: 0, sold: 0 };
+    expect({ zone: z.code, held: z.held, sold: z.sold }).toEqual({ zone: z.code, held: pg.held, sold: pg.sold });
+    expect(z.available + z.held + z.sold).toBe(z.capacity);
+    expect(pg.held + pg.sold).toBeLessThanOrEqual(z.capacity);
+  }
+}, 120_000);
