@@ -22,12 +22,31 @@ let locker: Sql;
 const topic = `t.booking.kill.${randomUUID().slice(0, 8)}`;
 const consumerName = `test-kill-${randomUUID().slice(0, 8)}`;
 const children: ReturnType<typeof spawnEntry>[] = [];
+let all: Set<string>;
+let rowsMs = 0;
 
 beforeAll(async () => {
   h = await startHarness({ KAFKA_TOPIC: topic, RATE_LIMIT_MAX: '0' });
   await ensureTopic(createKafka(h.config.kafka, h.core.logger), topic, 3);
   locker = createSql({ ...h.config.db, max: 1, statementTimeoutMs: 60_000 });
-});
+  const rowsFrom = Date.now();
+  // The rows, through the real code path: holds and confirms, each confirm one booking.confirmed.
+  const ev = await h.createEvent({ maxSeatsPerUser: 10, zones: [{ code: 'FLOOR', name: 'Floor', priceCents: 100, kind: 'ga', capacity: CONFIRMS }] });
+  const users = await Promise.all(Array.from({ length: CONFIRMS / 10 }, (_, i) => h.token(`kill-${i}-${randomUUID()}`)));
+  let next = 0;
+  await Promise.all(Array.from({ length: 32 }, async () => {
+    for (let i = next++; i < CONFIRMS; i = next++) {
+      const token = users[i % users.length]!;
+      const held = await h.call('POST', `/v1/events/${ev.id}/reservations`, { token, body: { zone: 'FLOOR', quantity: 1 } });
+      expect(held.status).toBe(201);
+      expect((await h.call('POST', `/v1/reservations/${held.body.id}/confirm`, { token })).status).toBe(200);
+    }
+  }));
+  const outbox = await h.core.sql<{ message_id: string }[]>`select message_id from outbox where topic = ${topic}`;
+  expect(outbox.length).toBe(CONFIRMS);
+  all = new Set(outbox.map((r) => r.message_id));
+  rowsMs = Date.now() - rowsFrom;
+}, 120_000);
 
 afterAll(async () => {
   for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
@@ -58,23 +77,6 @@ const startWorker = async () => {
 
 it('SIGKILL of the worker mid relay batch: every outbox row reaches Kafka, the acknowledged-but-unmarked batch twice, and the consumer handles each message once', async () => {
   const started = Date.now();
-  // The rows, through the real code path: holds and confirms, each confirm one booking.confirmed.
-  const ev = await h.createEvent({ maxSeatsPerUser: 10, zones: [{ code: 'FLOOR', name: 'Floor', priceCents: 100, kind: 'ga', capacity: CONFIRMS }] });
-  const users = await Promise.all(Array.from({ length: CONFIRMS / 10 }, (_, i) => h.token(`kill-${i}-${randomUUID()}`)));
-  let next = 0;
-  await Promise.all(Array.from({ length: 32 }, async () => {
-    for (let i = next++; i < CONFIRMS; i = next++) {
-      const token = users[i % users.length]!;
-      const held = await h.call('POST', `/v1/events/${ev.id}/reservations`, { token, body: { zone: 'FLOOR', quantity: 1 } });
-      expect(held.status).toBe(201);
-      expect((await h.call('POST', `/v1/reservations/${held.body.id}/confirm`, { token })).status).toBe(200);
-    }
-  }));
-  const outbox = await h.core.sql<{ message_id: string }[]>`select message_id from outbox where topic = ${topic}`;
-  expect(outbox.length).toBe(CONFIRMS);
-  const all = new Set(outbox.map((r) => r.message_id));
-  const rowsMs = Date.now() - started;
-
   // Two readers of the topic: a raw one that counts every copy, and the real notifications
   // consumer (its dedupe table in this schema) whose handler counts what it really handled.
   const kafka = createKafka(h.config.kafka, h.core.logger);
