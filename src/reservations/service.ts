@@ -41,7 +41,7 @@ export type ReservationDeps = TransitionDeps & {
   /** A payment provider is configured: a paid hold is confirmed by its payment, not by confirm. */
   paymentRequired: boolean;
   onHoldOutcome?: (outcome: string) => void;
-  /** Circuit breakers: a hold fails fast while PostgreSQL or Redis is known to be down. */
+  /** Circuit breakers: a hold fails fast while PostgreSQL or Redis is known to be down, confirm and cancel while PostgreSQL is. */
   breakers?: Breakers;
 };
 
