@@ -49,7 +49,11 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
-  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+  await Promise.all(children.filter((c) => c.exitCode === null && c.signalCode === null).map((c) => new Promise<void>((r) => {
+    const t = setTimeout(() => c.kill('SIGKILL'), 10_000);
+    c.once('exit', () => (clearTimeout(t), r()));
+    c.kill('SIGTERM');
+  })));
   await locker?.end({ timeout: 5 });
   await h?.close();
 });
