@@ -85,3 +85,30 @@ it('one user in 24 concurrent batches (and twice in one batch), limit 4: exactly
   expect(c.zones).toEqual([{ zone_code: 'FLOOR', used: 4 + 144 * 2 }]);
   expect(c.zones).toEqual(c.liveZones);
 });
+
+it('holds, expiries and cancellations of the same users at once: no deadlock, counters equal the live rows', async () => {
+  const ev = await h.createEvent({ maxSeatsPerUser: 6, zones: [
+    { code: 'FLOOR', name: 'Floor', priceCents: 100, kind: 'ga', capacity: 5000 },
+    { code: 'BALC', name: 'Balcony', priceCents: 100, kind: 'ga', capacity: 5000 },
+  ] });
+  const users = Array.from({ length: 60 }, (_, i) => `r${i}-${randomUUID()}`);
+  const first = users.flatMap((u) => [newHold(ev.id, 'FLOOR', u, 1), newHold(ev.id, 'BALC', u, 1)]);
+  expect(outcome([await insertHolds(sql, first)]).written).toBe(120);
+  const ids = first.map((x) => x.id);
+  // Statements that each change many users' rows, in orders that differ, while new holds
+  // for the same users arrive: every writer locks the counters in one order, so none waits
+  // on another in a cycle (a deadlock would fail a statement here).
+  const slices = [ids.slice(0, 60), ids.slice(30, 90).reverse(), ids.slice(60, 120), [...ids].filter((_, i) => i % 3 === 0)];
+  const results = await Promise.all([
+    ...slices.map((s) => sql`update reservations set status = 'expired', expired_at = now() where id = any(${s}::uuid[]) and status = 'held'`),
+    ...slices.map((s) => sql`update reservations set status = 'cancelled', cancelled_at = now() where id = any(${s.slice().reverse()}::uuid[]) and status = 'held'`),
+    ...Array.from({ length: 6 }, (_, k) => insertHolds(sql, users.map((u, i) => newHold(ev.id, (i + k) % 2 ? 'FLOOR' : 'BALC', u, 1)))),
+  ]);
+  const writes = results.slice(8) as unknown[][];
+  expect(outcome(writes).other).toEqual([]);
+  const c = await counters(ev.id);
+  expect(c.zones).toEqual(c.liveZones);
+  expect(c.users).toEqual(c.liveUsers);
+  const [left] = await sql<{ n: number }[]>`select count(*)::int as n from reservations where id = any(${ids}::uuid[]) and status = 'held'`;
+  expect(left!.n).toBe(0);
+});

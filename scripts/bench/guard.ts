@@ -1,13 +1,15 @@
-// npm run bench:guard [-- --seconds 5 --rounds 2 --in-flight 512]
+// npm run bench:guard [-- --seconds 5 --rounds 2 --in-flight 512 --expire-rows 2000]
 //
 // What PostgreSQL's limit guard (migrations/00004_limit_guard.sql: usage counters kept by
-// statement triggers, CHECK constraints; its insert side rewritten in 00009) costs the durable
+// statement triggers, CHECK constraints; rewritten cheaper in 00009) costs the durable
 // hold write: the application's group-commit insert (GroupCommit + insertHolds, batches up to
 // 256, 4 in flight) of GA holds, new user each, with the guard's insert trigger disabled,
 // enabled, and replaced by 00004's generic one (the cost before 00009), rounds interleaved.
 // PostgreSQL only (no Redis, no HTTP): the figure is holds made durable per second. Also
 // printed: the backends' CPU per hold (from /proc, when PostgreSQL runs on this machine), and
 // how many of the in-flight batches wait on a lock on average (the zone's counter row).
+// Then the other side: one statement expiring --expire-rows holds (of as many users), as the
+// release worker's batches do, with the update trigger disabled, enabled, and 00004's.
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -18,10 +20,11 @@ import { ensureDatabase, migrate } from '../../src/db/migrate';
 import type { NewHold } from '../../src/reservations/model';
 import { insertHolds } from '../../src/reservations/repository';
 
-const { values: args } = parseArgs({ options: { seconds: { type: 'string' }, rounds: { type: 'string' }, 'in-flight': { type: 'string' } } });
+const { values: args } = parseArgs({ options: { seconds: { type: 'string' }, rounds: { type: 'string' }, 'in-flight': { type: 'string' }, 'expire-rows': { type: 'string' } } });
 const seconds = Number(args.seconds ?? 5);
 const rounds = Number(args.rounds ?? 2);
 const inFlight = Number(args['in-flight'] ?? 512);
+const expireRows = Number(args['expire-rows'] ?? 2000);
 const url = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/boxoffice_bench';
 await ensureDatabase(url);
 const schema = `bench_guard_${randomUUID().replaceAll('-', '').slice(0, 10)}`;
@@ -31,16 +34,49 @@ await admin.unsafe(`create schema "${schema}"`);
 const APP = `bench-guard-${process.pid}`;
 const sql = createSql(config.db, { applicationName: APP });
 await migrate(sql);
-// 00004's insert trigger, kept here to compare against: the generic apply_usage, as before 00009.
+// 00004's insert trigger and its apply_usage, as they were before 00009, to compare against.
 await sql.unsafe(`
-  create function bench_usage_after_insert_00004() returns trigger language plpgsql as $$
+  create function bench_apply_usage_00004(ev uuid[], zone text[], usr text[], delta integer[]) returns void
+  language sql as $$
+    insert into zone_usage as u (event_id, zone_code, capacity, used)
+    select d.event_id, d.zone_code, z.capacity, greatest(d.q, 0)
+    from (select e as event_id, zc as zone_code, sum(q)::int as q
+          from unnest(ev, zone, delta) as t(e, zc, q) group by 1, 2 having sum(q) <> 0) d
+    join zones z on z.event_id = d.event_id and z.code = d.zone_code
+    order by 1, 2
+    on conflict (event_id, zone_code) do update set used = u.used + (
+      select sum(q)::int from unnest(ev, zone, delta) as t(e, zc, q)
+      where t.e = excluded.event_id and t.zc = excluded.zone_code);
+  
+    insert into user_usage as u (event_id, user_id, max_seats, used)
+    select d.event_id, d.user_id, e.max_seats_per_user, greatest(d.q, 0)
+    from (select e as event_id, us as user_id, sum(q)::int as q
+          from unnest(ev, usr, delta) as t(e, us, q) group by 1, 2 having sum(q) <> 0) d
+    join events e on e.id = d.event_id
+    order by 1, 2
+    on conflict (event_id, user_id) do update set used = u.used + (
+      select sum(q)::int from unnest(ev, usr, delta) as t(e, us, q)
+      where t.e = excluded.event_id and t.us = excluded.user_id);
+  $$;
+  create function bench_usage_after_insert_00004() returns trigger language plpgsql as $b$
   begin
-    perform apply_usage(array_agg(event_id), array_agg(zone_code), array_agg(user_id), array_agg(quantity))
+    perform bench_apply_usage_00004(array_agg(event_id), array_agg(zone_code), array_agg(user_id), array_agg(quantity))
     from new_rows where status in ('held', 'confirmed');
     return null;
-  end $$;
+  end $b$;
   create trigger bench_usage_insert_00004 after insert on reservations
-    referencing new table as new_rows for each statement execute function bench_usage_after_insert_00004();`);
+    referencing new table as new_rows for each statement execute function bench_usage_after_insert_00004();
+  create function bench_usage_after_update_00004() returns trigger language plpgsql as $b$
+  begin
+    perform bench_apply_usage_00004(array_agg(event_id), array_agg(zone_code), array_agg(user_id), array_agg(q))
+    from (select event_id, zone_code, user_id, quantity as q from new_rows where status in ('held', 'confirmed')
+          union all
+          select event_id, zone_code, user_id, -quantity from old_rows where status in ('held', 'confirmed')) d;
+    return null;
+  end $b$;
+  create trigger bench_usage_update_00004 after update on reservations
+    referencing old table as old_rows new table as new_rows for each statement execute function bench_usage_after_update_00004();
+  alter table reservations disable trigger bench_usage_update_00004;`);
 
 const eventId = randomUUID();
 await sql`insert into events (id, name, starts_at, sales_open_at, sales_close_at, hold_seconds, max_seats_per_user)
@@ -97,6 +133,20 @@ async function run(mode: Mode): Promise<Round> {
   return { rate, cpuUs: cpu0 === null || cpu1 === null ? null : Math.round(((cpu1 - cpu0) * 1e6) / n), lockWaits: waiting / Math.max(samples, 1) };
 }
 
+const UPDATE_TRIGGERS: Record<string, Mode> = { reservations_usage_update: 'with', bench_usage_update_00004: 'with00004' };
+
+/** Milliseconds for one statement expiring `expireRows` of the holds written above. */
+async function expire(mode: Mode): Promise<number> {
+  for (const [t, m] of Object.entries(UPDATE_TRIGGERS)) await sql.unsafe(`alter table reservations ${m === mode ? 'enable' : 'disable'} trigger ${t}`);
+  const started = performance.now();
+  await sql.begin(async (tx) => {
+    await tx`set local statement_timeout = 0`;
+    await tx`update reservations set status = 'expired', expired_at = now()
+      where id in (select id from reservations where status = 'held' limit ${expireRows})`;
+  });
+  return Math.round(performance.now() - started);
+}
+
 try {
   const modes: Mode[] = ['without', 'with', 'with00004'];
   const res: Record<Mode, Round[]> = { without: [], with: [], with00004: [] };
@@ -111,6 +161,9 @@ try {
   }
   const cost = (m: Mode) => (100 * (1 - med(res[m].map((r) => r.rate)) / med(res.without.map((r) => r.rate)))).toFixed(1);
   console.log(`cost: ${cost('with')}% (00004's trigger: ${cost('with00004')}%) (one GA zone: every batch updates the same counter row)`);
+  const ms: Record<Mode, number[]> = { without: [], with: [], with00004: [] };
+  for (let r = 0; r < rounds; r++) for (const m of modes) ms[m].push(await expire(m));
+  for (const m of modes) console.log(`ms to expire ${expireRows} holds in one statement ${label[m]}${ms[m].join(', ')} (median ${med(ms[m])})`);
 } finally {
   await sql.end({ timeout: 5 });
   await admin.unsafe(`drop schema "${schema}" cascade`);
