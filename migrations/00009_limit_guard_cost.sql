@@ -57,7 +57,7 @@ begin
       order by u.event_id, u.zone_code for update of u;
     update zone_usage u set used = u.used + d.q
     from unnest(ze, zc, zq) as d(e, c, q)
-    where u.event_id = d.e and u.zone_code = d.c and not (d.e::text || '/' || d.c = any(zfresh));
+    where u.event_id = d.e and u.zone_code = d.c and d.e::text || '/' || d.c not in (select unnest(zfresh));
   end if;
 
   select array_agg(e order by e, s), array_agg(s order by e, s), array_agg(q order by e, s) into ue, uu, uq
@@ -75,6 +75,6 @@ begin
       order by u.event_id, u.user_id for update of u;
     update user_usage u set used = u.used + d.q
     from unnest(ue, uu, uq) as d(e, s, q)
-    where u.event_id = d.e and u.user_id = d.s and not (d.e::text || '/' || d.s = any(ufresh));
+    where u.event_id = d.e and u.user_id = d.s and d.e::text || '/' || d.s not in (select unnest(ufresh));
   end if;
 end $$;
