@@ -57,6 +57,12 @@ export type Config = {
     prefix: string;
     commandTimeoutMs: number;
     connectTimeoutMs: number;
+    /** TLS on every connection; `caFile`: the PEM file of a private CA. */
+    tls?: { caFile?: string };
+    username?: string;
+    password?: string;
+    /** Cluster only: announced "host:port" -> the address to connect to instead. */
+    natMap?: Record<string, { host: string; port: number }>;
   };
   kafka: { brokers: string[]; topic: string; clientId: string; partitions: number };
   groupCommit: { maxBatch: number; concurrency: number };
@@ -179,6 +185,9 @@ function inconsistencies(e: Env): string[] {
       'REBUILD_QUIESCE_MS: must exceed PG_STATEMENT_TIMEOUT_MS by at least 500 (a rebuild waits out in-flight writes; the difference is how long a hold may take to reach PostgreSQL)',
     );
   }
+  if (e.REDIS_CLUSTER_NAT_MAP && !e.REDIS_CLUSTER_NODES) {
+    problems.push('REDIS_CLUSTER_NAT_MAP: applies to a Redis Cluster only (REDIS_CLUSTER_NODES)');
+  }
   if (e.RECONCILE_ORPHAN_GRACE_MS <= e.PG_STATEMENT_TIMEOUT_MS) {
     problems.push('RECONCILE_ORPHAN_GRACE_MS: must exceed PG_STATEMENT_TIMEOUT_MS');
   }
@@ -237,6 +246,18 @@ function assemble(e: Env, s: Secrets): Config {
       prefix: e.REDIS_PREFIX,
       commandTimeoutMs: e.REDIS_COMMAND_TIMEOUT_MS,
       connectTimeoutMs: e.REDIS_CONNECT_TIMEOUT_MS,
+      tls: e.REDIS_TLS || e.REDIS_TLS_CA_FILE ? { caFile: e.REDIS_TLS_CA_FILE } : undefined,
+      username: e.REDIS_USERNAME,
+      password: e.REDIS_PASSWORD,
+      natMap: e.REDIS_CLUSTER_NAT_MAP
+        ? Object.fromEntries(
+            e.REDIS_CLUSTER_NAT_MAP.split(',').map((pair) => {
+              const [from, to] = pair.split('=').map((v) => v.trim());
+              const [host, port] = to!.split(':');
+              return [from!, { host: host!, port: Number(port) }];
+            }),
+          )
+        : undefined,
     },
     kafka: {
       brokers: e.KAFKA_BROKERS.split(',').map((v) => v.trim()).filter(Boolean),

@@ -72,6 +72,18 @@ export const envSchema = z.object({
   REDIS_PREFIX: z.string().regex(/^[A-Za-z0-9:_-]{1,64}$/).default('bo'),
   REDIS_COMMAND_TIMEOUT_MS: int(2_000, 50),
   REDIS_CONNECT_TIMEOUT_MS: int(3_000, 50),
+  /** TLS on every Redis connection (each cluster node, or the one Redis; a rediss:// REDIS_URL needs no flag). */
+  REDIS_TLS: bool(false),
+  /** PEM file of the CA that signed the Redis certificates (a private CA); unset: Node's CA list. */
+  REDIS_TLS_CA_FILE: z.string().min(1).optional(),
+  /** AUTH on every Redis connection: an ACL user (unset: the default user) and its password; they override REDIS_URL's. */
+  REDIS_USERNAME: z.string().min(1).optional(),
+  REDIS_PASSWORD: z.string().min(1).optional(),
+  /** announced-host:port=reachable-host:port,...: cluster nodes that announce addresses this process cannot reach (NAT, a proxy). */
+  REDIS_CLUSTER_NAT_MAP: z
+    .string()
+    .regex(/^\s*[^\s,:=]+:\d{1,5}\s*=\s*[^\s,:=]+:\d{1,5}\s*(,\s*[^\s,:=]+:\d{1,5}\s*=\s*[^\s,:=]+:\d{1,5}\s*)*$/, 'expected host:port=host:port,...')
+    .optional(),
 
   KAFKA_BROKERS: z.string().default('127.0.0.1:9092'),
   KAFKA_TOPIC: z.string().regex(/^[A-Za-z0-9._-]{1,200}$/).default('booking.events'),

@@ -1,4 +1,5 @@
-import { Cluster, Redis, type Command } from 'ioredis';
+import { readFileSync } from 'node:fs';
+import { Cluster, Redis, type ClusterOptions, type Command, type RedisOptions } from 'ioredis';
 import type { Histogram } from 'prom-client';
 import type { Config } from '../config/config';
 import { loadScripts, observeScripts, type Scripts } from './scripts';
@@ -22,7 +23,8 @@ export function createRedis(cfg: Config['redis'], opts: Opts = {}): RedisClient 
   return cfg.clusterNodes?.length ? createCluster(cfg, cfg.clusterNodes, opts) : createSingle(cfg, opts);
 }
 
-function nodeOptions(cfg: Config['redis']) {
+/** What every connection shares, one Redis or each cluster node: timeouts, TLS, AUTH. */
+export function nodeOptions(cfg: Config['redis']): RedisOptions {
   return {
     commandTimeout: cfg.commandTimeoutMs,
     connectTimeout: cfg.connectTimeoutMs,
@@ -30,16 +32,34 @@ function nodeOptions(cfg: Config['redis']) {
     // Commands issued while reconnecting wait in the offline queue, bounded by
     // maxRetriesPerRequest and commandTimeout, so a request answers 503 within seconds.
     enableOfflineQueue: true,
+    ...(cfg.tls ? { tls: cfg.tls.caFile ? { ca: readFileSync(cfg.tls.caFile) } : {} } : {}),
+    // Unset, a URL's credentials (if any) stay; set, they replace them (singleUrl).
+    ...(cfg.username ? { username: cfg.username } : {}),
+    ...(cfg.password ? { password: cfg.password } : {}),
   };
 }
 
-function createSingle(cfg: Config['redis'], opts: Opts): RedisClient {
-  const redis = new Redis(cfg.url, {
+/** The one Redis: REDIS_URL (rediss:// is TLS too), plus the shared node options. */
+export function singleOptions(cfg: Config['redis'], opts: Pick<Opts, 'lazy'> = {}): RedisOptions {
+  return {
     ...nodeOptions(cfg),
     enableAutoPipelining: true,
     retryStrategy: (times) => Math.min(times * 100, 2_000),
     lazyConnect: opts.lazy ?? false,
-  });
+  };
+}
+
+/** REDIS_URL, without the credentials REDIS_USERNAME / REDIS_PASSWORD replace (ioredis lets the URL's win). */
+export function singleUrl(cfg: Config['redis']): string {
+  if (!cfg.username && !cfg.password) return cfg.url;
+  const u = new URL(cfg.url);
+  if (cfg.username) u.username = '';
+  if (cfg.password) u.password = '';
+  return u.toString();
+}
+
+function createSingle(cfg: Config['redis'], opts: Opts): RedisClient {
+  const redis = new Redis(singleUrl(cfg), singleOptions(cfg, opts));
   reportErrors(redis, opts);
   loadScripts(redis);
   if (opts.metrics) {
@@ -49,13 +69,20 @@ function createSingle(cfg: Config['redis'], opts: Opts): RedisClient {
   return redis as RedisClient;
 }
 
-function createCluster(cfg: Config['redis'], nodes: { host: string; port: number }[], opts: Opts): RedisClient {
-  const cluster = new Cluster(nodes, {
+export function clusterOptions(cfg: Config['redis'], opts: Pick<Opts, 'lazy'> = {}): ClusterOptions {
+  return {
     // Auto-pipelining groups commands per node; each command still names one slot.
     enableAutoPipelining: true,
     // Reads go to masters: a replica may lag behind the hold a request just made.
     scaleReads: 'master',
+    // TLS and AUTH go to every node connection, the seeds and those the slot map names.
     redisOptions: nodeOptions(cfg),
+    // Nodes announce their own (private) addresses in the slot map; behind NAT or a proxy
+    // the client connects to the mapped address instead.
+    ...(cfg.natMap ? { natMap: cfg.natMap } : {}),
+    // With TLS the certificate names the host (a managed service's configuration endpoint),
+    // not its IP: ioredis must connect by name, not resolve it first (ElastiCache's advice).
+    ...(cfg.tls ? { dnsLookup: (address: string, done: (err: Error | null, address: string) => void) => done(null, address) } : {}),
     // Until the first slot map arrives, commands wait (the cluster's own offline queue).
     enableOfflineQueue: true,
     // A command to a master that died is retried on the refreshed slot map, every
@@ -69,7 +96,11 @@ function createCluster(cfg: Config['redis'], nodes: { host: string; port: number
     slotsRefreshInterval: 2_000,
     clusterRetryStrategy: (times) => Math.min(times * 100, 2_000),
     lazyConnect: opts.lazy ?? false,
-  });
+  };
+}
+
+function createCluster(cfg: Config['redis'], nodes: { host: string; port: number }[], opts: Opts): RedisClient {
+  const cluster = new Cluster(nodes, clusterOptions(cfg, opts));
   reportErrors(cluster, opts);
   // ioredis sends each script with EVAL the first time on every node connection and by
   // EVALSHA after, re-sending EVAL on NOSCRIPT: a promoted replica or a node that lost
