@@ -1,5 +1,6 @@
 // One API process holding many concurrent waiting-room SSE streams: resident memory per
-// stream, CPU, and Redis commands per second at 0 / 1k / 5k / 10k open streams.
+// stream, CPU, and Redis commands per second at 0 / 1k / 5k / 10k open streams, and the
+// durable hold throughput (wrk, 64 connections) with no streams and with 5,000 open.
 // Usage: npm run bench:sse [-- --streams 10000 --rate 5 --window 10]
 // Uses the boxoffice_bench database and Redis db 3 (BENCH_DATABASE_URL / BENCH_REDIS_URL).
 //
@@ -12,6 +13,7 @@ import http from 'node:http';
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { prefixPattern } from '../../src/redis/keys';
+import { ensureWrk, runWrk, type WrkRequest } from './suite/wrk';
 
 type Stats = { rss: number; heapUsed: number; liveHeap: number; cpuUs: number; redisCommands: number; streams: number; at: number };
 
@@ -110,6 +112,10 @@ async function drive(): Promise<void> {
   console.log(`API pid ${child.pid}; event ${eventId}; admission ${rate}/s; ${windowS}s windows`);
   const streams = streamClient(driver.base, eventId);
   const idle = await measure(driver, streams, 'no streams', null, windowS);
+  ensureWrk();
+  const holds = await holdRequests(driver);
+  const holdsIdle = await holdRun(driver, holds, 'no streams', windowS);
+  let holdsAt5k: number | null = null;
   let opened = 0;
   for (const level of [1_000, 5_000, total].filter((n, i, a) => n <= total && a.indexOf(n) === i)) {
     while (opened < level) {
@@ -118,7 +124,9 @@ async function drive(): Promise<void> {
       opened += batch.length;
     }
     await measure(driver, streams, `${level} open`, idle, windowS);
+    if (level === 5_000) holdsAt5k = await holdRun(driver, holds, '5000 open', windowS);
   }
+  if (holdsAt5k !== null) console.log(`holds/s with 5,000 streams open: ${(holdsAt5k / holdsIdle).toFixed(2)} × without (target ≥ 0.9)`);
   streams.closeAll();
   await new Promise((r) => setTimeout(r, 1_000));
   const after = await driver.stats();
@@ -162,6 +170,28 @@ async function startServer(prefix: string, adminToken: string, jwtSecret: string
       req.end(data);
     });
   return { child, agent, driver: { base, adminToken, jwtSecret, request, stats } };
+}
+
+/** Durable GA holds of distinct buyers on an event without a waiting room. */
+async function holdRequests(d: Driver): Promise<WrkRequest[]> {
+  const { signAccessToken } = await import('../../src/auth/jwt');
+  const created = await d.request('POST', '/v1/admin/events', d.adminToken, {
+    name: 'SSE bench holds',
+    startsAt: new Date(Date.now() + 86_400_000).toISOString(),
+    salesOpenAt: new Date(Date.now() - 1_000).toISOString(),
+    zones: [{ code: 'GA', name: 'GA', priceCents: 100, kind: 'ga', capacity: 250_000 }],
+  });
+  if (created.status !== 201) throw new Error(`create event: ${created.status} ${JSON.stringify(created.json)}`);
+  const body = JSON.stringify({ zone: 'GA', quantity: 1 });
+  const tokens = await Promise.all(Array.from({ length: 5_000 }, (_, i) => signAccessToken(d.jwtSecret, { sub: `sse-holder-${i}`, ttlSeconds: 7200 })));
+  return tokens.map((t) => ({ method: 'POST', path: `/v1/events/${created.json.id}/reservations`, headers: { authorization: `Bearer ${t}`, 'content-type': 'application/json' }, body }));
+}
+
+async function holdRun(d: Driver, requests: WrkRequest[], label: string, seconds: number): Promise<number> {
+  const port = Number(new URL(d.base).port);
+  const r = await runWrk({ port, requests, connections: 64, threads: 2, seconds });
+  console.log(`${label.padEnd(12)} holds: ${Math.round(r.rps)} req/s, p99 ${r.latencyMs.p99} ms, statuses ${JSON.stringify(r.statuses)}`);
+  return r.rps;
 }
 
 /** A queue event held paused while everybody joins, so all of them wait when streams open. */
