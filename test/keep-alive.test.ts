@@ -135,6 +135,24 @@ async function expectUsableOrClosed(conn: Conn, first: Answer, rest?: string | B
   return 'kept';
 }
 
+describe('request ids on the wire', () => {
+  it('every answer carries X-Request-Id once: a new one per request, the caller\'s when it sends a plain one', async () => {
+    const conn = await Conn.open();
+    await conn.write(head('GET', '/healthz', {}));
+    const a = await conn.answer();
+    await conn.write(head('GET', '/healthz', { 'X-Request-Id': 'trace-abc-123' }));
+    const b = await conn.answer();
+    await conn.write(head('GET', '/v1/events/not-a-uuid', { 'X-Request-Id': 'bad id with spaces' }));
+    const c = await conn.answer();
+    conn.socket.destroy();
+    expect(a.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
+    expect(b.headers['x-request-id']).toBe('trace-abc-123');
+    expect(c.status).toBe(400);
+    expect(c.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
+    expect(c.headers['x-request-id']).not.toBe(a.headers['x-request-id']);
+  });
+});
+
 describe('keep-alive connections after early answers', () => {
   it('a body over the limit (Content-Length): 413 in the error shape, connection usable or closed', async () => {
     const conn = await Conn.open();

@@ -8,6 +8,10 @@ export function nodeIncoming(c: Context): IncomingMessage | undefined {
   return (c.env as Partial<NodeBindings> | undefined)?.incoming;
 }
 
+export function nodeOutgoing(c: Context): ServerResponse | undefined {
+  return (c.env as Partial<NodeBindings> | undefined)?.outgoing;
+}
+
 /**
  * A request header without building the Web Headers object: Node has parsed them already
  * (lower-cased keys). Falls back to the Web request in process (app.request()).
