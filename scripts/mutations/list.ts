@@ -24,6 +24,7 @@ const QUEUE = 'lua/queue-7.lua';
 const STORE = 'src/queue/store.ts';
 const INIT = 'migrations/00001_init.sql';
 const LIMIT_GUARD = 'migrations/00004_limit_guard.sql';
+const GUARD_COST = 'migrations/00009_limit_guard_cost.sql';
 const HOLD = 'src/reservations/service.ts';
 const WRITER = 'src/reservations/hold-writer.ts';
 const TRANSITION = 'src/reservations/transition.ts';
@@ -34,6 +35,7 @@ const RECONCILE = 'src/worker/reconcile.ts';
 const RELAY = 'src/outbox/relay.ts';
 const KEYS = 'src/redis/keys.ts';
 const DEDUPE = 'src/consumers/dedupe.ts';
+const AUTHN = 'src/auth/authenticator.ts';
 
 export const mutations: Mutation[] = [
   {
@@ -137,6 +139,27 @@ export const mutations: Mutation[] = [
     tests: ['test/limit-guard.test.ts'],
   },
   {
+    name: 'pg-zone-counter-overwritten',
+    // 00009's insert trigger: a batch that meets an existing zone row must add to it, not
+    // replace it, or every batch sees only its own seats against the CHECK.
+    promise: 'PostgreSQL is the last guard of GA capacity, under concurrent group-commit batches',
+    edits: [{ file: GUARD_COST, find: 'on conflict (event_id, zone_code) do update set used = u.used + excluded.used;', replace: 'on conflict (event_id, zone_code) do update set used = excluded.used;' }],
+    tests: ['test/limit-guard-race.test.ts'],
+  },
+  {
+    name: 'pg-user-counter-overwritten',
+    promise: 'PostgreSQL is the last guard of the per-user limit, under concurrent group-commit batches',
+    edits: [{ file: GUARD_COST, find: 'on conflict (event_id, user_id) do update set used = u.used + excluded.used;', replace: 'on conflict (event_id, user_id) do update set used = excluded.used;' }],
+    tests: ['test/limit-guard-race.test.ts'],
+  },
+  {
+    name: 'pg-release-not-counted',
+    // 00009's apply_usage: cancel, expiry and refund must give the zone's seats back.
+    promise: "the usage counters follow every transition: cancel and expiry give back (PostgreSQL's counters equal its live rows)",
+    edits: [{ file: GUARD_COST, find: 'update zone_usage u set used = u.used + d.q', replace: 'update zone_usage u set used = u.used' }],
+    tests: ['test/limit-guard.test.ts'],
+  },
+  {
     name: 'pg-idempotency-key-not-unique',
     promise: 'the key is also unique in PostgreSQL: a Redis that lost it never lets a replay execute twice',
     edits: [{
@@ -212,6 +235,18 @@ export const mutations: Mutation[] = [
     tests: ['test/reservations.test.ts'],
   },
   {
+    name: 'confirm-breaker-bypassed',
+    // Without both the fast check and the breaker around the call, a confirm waits for a
+    // PostgreSQL that does not answer until the statement times out.
+    promise: 'while PostgreSQL is known to be down, confirm answers 503 + Retry-After in milliseconds',
+    edits: [{
+      file: HOLD,
+      find: "    this.d.breakers?.failFast('postgres');\n    return this.guard('postgres', () => this.confirmInPostgres(userId, id, paymentRef));",
+      replace: '    return this.confirmInPostgres(userId, id, paymentRef);',
+    }],
+    tests: ['test/breakers.test.ts'],
+  },
+  {
     name: 'lua-release-frees-others-seats',
     promise: 'release frees exactly its seats, only if still held by that reservation',
     edits: [{ file: RELEASE, find: "  if rcall('HGET', KEYS[5], label) == tag then\n", replace: "  if true then\n" }],
@@ -252,6 +287,14 @@ export const mutations: Mutation[] = [
     tests: ['test/consumer.test.ts'],
   },
   {
+    name: 'consumer-dedupe-skipped-after-kill',
+    // The same bug as consumer-no-dedupe, seen by the worker-kill drill: the batch the broker
+    // acknowledged before the SIGKILL is published again and must be handled once.
+    promise: 'SIGKILL of a worker mid relay batch: the consumer handles each republished message once',
+    edits: [{ file: DEDUPE, find: '          if (!mine) return true;\n', replace: '          if (!mine && false) return true;\n' }],
+    tests: ['test/outbox-worker-kill.test.ts'],
+  },
+  {
     name: 'relay-marks-sent-without-ack',
     promise: 'the relay sets sent_at only after the broker acknowledged',
     edits: [{ file: RELAY, find: '        for (const end of spans) end(err);\n        throw err;\n', replace: '        for (const end of spans) end(err);\n' }],
@@ -282,6 +325,14 @@ export const mutations: Mutation[] = [
     promise: 'every key of an event carries the same hash tag (one Redis Cluster slot per event)',
     edits: [{ file: KEYS, find: 'const base = `${prefix}:{evt:${eventId}}`;', replace: 'const base = `${prefix}:evt:${eventId}`;' }],
     tests: ['test/keys.test.ts'],
+  },
+
+  // ---- identity ---------------------------------------------------------------------------
+  {
+    name: 'jwks-cache-ignores-rotation',
+    promise: 'a token verified with a key the provider withdrew is refused after the key set is refetched (no cached pass)',
+    edits: [{ file: AUTHN, find: '(hit.keys === -1 || hit.keys === provider?.generation())', replace: '(hit.keys === -1 || hit.keys >= 0)' }],
+    tests: ['test/identity.test.ts'],
   },
 
   // ---- waiting room -----------------------------------------------------------------------
