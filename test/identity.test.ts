@@ -101,14 +101,18 @@ describe('identity provider tokens (JWKS)', () => {
   it('caches the JWKS and refetches it when a token names a new kid (key rotation)', async () => {
     const auth = authenticator();
     const before = idp.fetches;
-    for (let i = 0; i < 5; i++) await auth.verify(await token(rsa));
+    // One token string throughout: verified once, then remembered in the cache.
+    const old = await token(rsa);
+    for (let i = 0; i < 5; i++) await auth.verify(old);
     expect(idp.fetches - before).toBe(1);
     // The provider rotates: a new key is published and the old one withdrawn.
     const next = await makeKey('RS256');
     idp.keys = [next, ec];
     expect(await auth.verify(await token(next, { sub: 'bob' }))).toEqual({ id: 'bob', role: 'user' });
     expect(idp.fetches - before).toBe(2);
-    // The withdrawn key's kid is unknown now: refetched, still unknown, refused.
+    // The withdrawn key's kid is unknown now: refetched, still unknown, refused, the
+    // remembered token too (the cache entry belongs to the key set before the rotation).
+    expect(await refusal(auth.verify(old))).toBe(401);
     expect(await refusal(auth.verify(await token(rsa)))).toBe(401);
     idp.keys = [rsa, ec];
   });
