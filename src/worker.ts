@@ -9,6 +9,7 @@ import { createLogger } from './shared/logger';
 import { onShutdown } from './shared/shutdown';
 import { createWorkerMetrics } from './telemetry/metrics';
 import { serveMetrics } from './telemetry/serve-metrics';
+import { whilePostgresUp } from './worker/postgres-gate';
 import { Reconciler } from './worker/reconcile';
 import { BatchSizer, releaseExpired } from './worker/release';
 import { purgeRetained } from './worker/retention';
@@ -49,21 +50,24 @@ const release = {
   onBatch: (n: number) => metrics.releases.inc({ reason: 'expired' }, n),
 };
 const retention = { sql: core.sql, logger: logger.child({ job: 'retention' }), ...config.retention };
+// The jobs that write PostgreSQL sit out an outage (PostgreSQL's breaker open) rather than
+// queue runs that each wait out a timeout; admission is Redis' alone and keeps going.
+const pgGate = { breakers: core.breakers, logger, probe: () => core.sql`select 1` };
 const jobs = new JobRunner(logger, { onRun: metrics.onJobRun })
   .every('admission', admission.intervalMs, admission.run)
-  .every('seat-release', config.worker.releaseIntervalMs, (signal) => releaseExpired(release, signal))
+  .every('seat-release', config.worker.releaseIntervalMs, whilePostgresUp(pgGate, 'seat-release', (signal) => releaseExpired(release, signal)))
   // Refunds the provider did not accept yet (an outage): retried with backoff until it does.
-  .every('refunds', config.payments.refundIntervalMs, () => core.payments.sendRefunds())
-  .every('reconcile', config.worker.reconcileIntervalMs, async (signal) => {
+  .every('refunds', config.payments.refundIntervalMs, whilePostgresUp(pgGate, 'refunds', () => core.payments.sendRefunds()))
+  .every('reconcile', config.worker.reconcileIntervalMs, whilePostgresUp(pgGate, 'reconcile', async (signal) => {
     const stats = await reconciler.run(signal);
     if (stats.freed) metrics.releases.inc({ reason: 'reconciled' }, stats.freed);
     return stats;
-  })
-  .every('retention', config.retention.intervalMs, async (signal) => {
+  }))
+  .every('retention', config.retention.intervalMs, whilePostgresUp(pgGate, 'retention', async (signal) => {
     const purged = await purgeRetained(retention, signal);
     metrics.purged.inc({ table: 'outbox' }, purged.outbox);
     metrics.purged.inc({ table: 'consumer_messages' }, purged.dedupe);
-  });
+  }));
 const metricsServer = serveMetrics(metrics.registry, config.host, config.worker.metricsPort, logger);
 
 // A consumer that subscribes before the first publish (a fresh stack) needs the topic to

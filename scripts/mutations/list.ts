@@ -321,6 +321,12 @@ export const mutations: Mutation[] = [
     tests: ['test/worker.test.ts'],
   },
   {
+    name: 'worker-jobs-ignore-postgres-breaker',
+    promise: "the worker's PostgreSQL jobs (seat release, refunds, reconcile, retention) sit out an open PostgreSQL breaker",
+    edits: [{ file: 'src/worker/postgres-gate.ts', find: '    throw new JobSkipped(reason);\n', replace: '    return undefined as never;\n' }],
+    tests: ['test/worker-postgres-gate.test.ts'],
+  },
+  {
     name: 'keys-without-hash-tag',
     promise: 'every key of an event carries the same hash tag (one Redis Cluster slot per event)',
     edits: [{ file: KEYS, find: 'const base = `${prefix}:{evt:${eventId}}`;', replace: 'const base = `${prefix}:evt:${eventId}`;' }],

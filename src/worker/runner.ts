@@ -3,6 +3,16 @@ import type { Logger } from 'pino';
 
 export type JobFn = (signal: AbortSignal) => Promise<unknown>;
 
+/**
+ * Thrown by a job that chose not to run (its dependency is known to be down, see
+ * postgres-gate.ts): counted as a run that did no work, not logged again on every tick.
+ */
+export class JobSkipped extends Error {
+  constructor(readonly reason: string) {
+    super(`job skipped: ${reason}`);
+  }
+}
+
 type Job = { name: string; intervalMs: number; fn: JobFn };
 
 /**
@@ -49,7 +59,8 @@ export class JobRunner {
         await job.fn(signal);
       } catch (err) {
         ok = false;
-        this.logger.error({ err, job: job.name }, 'job run failed');
+        // A skip is no success either (alerts on stalled jobs must still see it).
+        if (!(err instanceof JobSkipped)) this.logger.error({ err, job: job.name }, 'job run failed');
       }
       this.hooks.onRun?.(job.name, performance.now() - started, ok);
       await sleep(job.intervalMs, undefined, { signal }).catch(() => {});
