@@ -333,6 +333,13 @@ export const mutations: Mutation[] = [
     tests: ['test/keys.test.ts'],
   },
 
+  {
+    name: 'mail-ignores-checkout-address',
+    promise: "the confirmation mail goes to the address of the token's email claim given at checkout",
+    edits: [{ file: 'src/consumers/notifier.ts', find: '  const to = (await paidEmail(tx, r.id)) ?? recipientFor(userId, mail.userDomain);', replace: '  const to = recipientFor(userId, mail.userDomain);' }],
+    tests: ['test/notifications-mail.test.ts'],
+  },
+
   // ---- identity ---------------------------------------------------------------------------
   {
     name: 'jwks-cache-ignores-rotation',

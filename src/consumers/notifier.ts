@@ -3,6 +3,7 @@ import type { Db } from '../db/client';
 import { confirmationMail, recipientFor } from '../mail/confirmation';
 import type { Mailer } from '../mail/mailer';
 import { messageReservationId, type BookingMessage } from '../outbox/message';
+import { paidEmail } from '../payments/repository';
 import type { TicketService } from '../tickets/service';
 import type { Handler } from './dedupe';
 
@@ -26,7 +27,7 @@ export function notificationText(msg: BookingMessage): string {
 export type ConfirmationMail = {
   mailer: Mailer;
   tickets: TicketService;
-  /** Recipients for subjects that are not addresses: `<sub>@<userDomain>`. */
+  /** Bookings paid without an address in the token: subjects that are not addresses get `<sub>@<userDomain>`. */
   userDomain: string;
 };
 
@@ -51,7 +52,8 @@ async function sendConfirmation(
 ): Promise<string> {
   const [event] = await tx<{ name: string; starts_at: Date }[]>`select name, starts_at from events where id = ${r.eventId}`;
   const tickets = await mail.tickets.forMail(tx, r.id);
-  const to = recipientFor(userId, mail.userDomain);
+  // The address the buyer's token gave at the checkout that paid; otherwise the subject's rule.
+  const to = (await paidEmail(tx, r.id)) ?? recipientFor(userId, mail.userDomain);
   await mail.mailer.send(
     confirmationMail({ to, bookingCode: r.bookingCode ?? '', eventName: event?.name ?? 'your event', startsAt: event?.starts_at ?? new Date(), tickets }),
   );

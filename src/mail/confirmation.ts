@@ -42,7 +42,7 @@ ${c.tickets
   };
 }
 
-/** Tokens carry a subject, not an address: a subject that is an address is used, others get MAIL_USER_DOMAIN. */
+/** Without an address from the token at checkout (payments.email): a subject that is an address is used, others get MAIL_USER_DOMAIN. */
 export function recipientFor(userId: string, domain: string): string {
   return /^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(userId) ? userId : `${userId.replace(/[^A-Za-z0-9._-]/g, '_')}@${domain}`;
 }

@@ -14,6 +14,8 @@ export type Payment = {
   clientSecret: string | null;
   redirectUrl: string | null;
   attempt: number;
+  /** The buyer's address from the token at checkout, if it carried one (the confirmation mail's recipient). */
+  email: string | null;
   createdAt: Date;
 };
 
@@ -28,6 +30,7 @@ type Row = {
   client_secret: string | null;
   redirect_url: string | null;
   attempt: number;
+  email: string | null;
   created_at: Date;
 };
 
@@ -42,6 +45,7 @@ const toPayment = (r: Row): Payment => ({
   clientSecret: r.client_secret,
   redirectUrl: r.redirect_url,
   attempt: r.attempt,
+  email: r.email,
   createdAt: r.created_at,
 });
 
@@ -75,12 +79,13 @@ export async function openPayment(sql: Db, reservationId: string): Promise<Payme
 
 export async function insertPayment(
   sql: Db,
-  p: { id: string; reservationId: string; provider: string; amountCents: number; currency: string },
+  p: { id: string; reservationId: string; provider: string; amountCents: number; currency: string; email?: string | null },
 ): Promise<Payment> {
   const [row] = await sql<Row[]>`
-    insert into payments (id, reservation_id, provider, amount_cents, currency, status, attempt)
+    insert into payments (id, reservation_id, provider, amount_cents, currency, status, attempt, email)
     select ${p.id}, ${p.reservationId}, ${p.provider}, ${p.amountCents}, ${p.currency}, 'pending',
-      coalesce((select max(attempt) from payments where reservation_id = ${p.reservationId}), 0) + 1
+      coalesce((select max(attempt) from payments where reservation_id = ${p.reservationId}), 0) + 1,
+      ${p.email ?? null}
     returning *`;
   return toPayment(row!);
 }
@@ -98,6 +103,13 @@ export async function setProviderPayment(
 
 export async function setPaymentStatus(sql: Db, id: string, status: PaymentStatus): Promise<void> {
   await sql`update payments set status = ${status}, updated_at = now() where id = ${id}`;
+}
+
+/** Where the buyer of a paid booking asked to be mailed: the address given at the checkout that paid, if any. */
+export async function paidEmail(sql: Db, reservationId: string): Promise<string | null> {
+  const [row] = await sql<{ email: string | null }[]>`select email from payments
+    where reservation_id = ${reservationId} and status = 'succeeded'`;
+  return row?.email ?? null;
 }
 
 /** Other pending attempts of a reservation lose once one attempt has settled it. */

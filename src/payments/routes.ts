@@ -50,7 +50,7 @@ export function paymentRoutes(app: OpenAPIHono<AuthEnv>, d: PaymentRouteDeps) {
       },
     }),
     async (c) => {
-      const { payment, reservation, created } = await d.payments.checkout(c.get('principal').id, c.req.valid('param').id);
+      const { payment, reservation, created } = await d.payments.checkout(c.get('principal').id, c.req.valid('param').id, c.get('principal').email);
       const body = {
         paymentId: payment.id,
         provider: payment.provider as 'dev' | 'stripe',

@@ -53,7 +53,8 @@ export class PaymentService {
     return repo.latestPayments(this.d.sql, reservationIds);
   }
 
-  async checkout(userId: string, reservationId: string): Promise<Checkout> {
+  /** `email`: the buyer's address from the verified token, kept on the payment for the confirmation mail. */
+  async checkout(userId: string, reservationId: string, email?: string): Promise<Checkout> {
     const provider = this.d.provider;
     this.d.breakers?.failFast('postgres');
     const decided = await this.postgres(() => this.d.sql.begin(async (t) => {
@@ -79,6 +80,7 @@ export class PaymentService {
         provider: provider.name,
         amountCents: Number(row.total_cents),
         currency: row.currency,
+        email,
       });
       // Once per reservation, and never beyond the window: a buyer cannot stretch a hold by
       // failing payments on purpose.
