@@ -120,3 +120,40 @@ export function timelineSvg(title: string, series: { name: string; values: numbe
   out.push('</svg>');
   return out.join('\n');
 }
+
+/**
+ * Horizontal bars on a log scale (requests/s spans 100 to 50,000), one per row, grouped by
+ * colour (e.g. API processes), with each bar's note (the ratio to the floor) at its end.
+ */
+export function barSvg(title: string, bars: { label: string; value: number; group: string; note?: string }[], xLabel = 'requests/s (log scale)'): string {
+  const W = 900;
+  const groups = [...new Set(bars.map((b) => b.group))];
+  const m = { l: 230, r: 110, t: 40, b: 48 + 16 * groups.length };
+  const rowH = 20;
+  const H = m.t + m.b + rowH * Math.max(1, bars.length);
+  const pw = W - m.l - m.r;
+  const ph = H - m.t - m.b;
+  const lo = 10 ** Math.floor(Math.log10(Math.max(1, Math.min(...bars.map((b) => b.value)))));
+  const hi = 10 ** Math.ceil(Math.log10(Math.max(10, ...bars.map((b) => b.value))));
+  const x = (v: number) => m.l + ((Math.log10(Math.max(lo, v)) - Math.log10(lo)) / (Math.log10(hi) - Math.log10(lo))) * pw;
+  const out = frame(W, H, m, title);
+  out.push(`<text x="${m.l + pw / 2}" y="${m.t + ph + 32}" text-anchor="middle">${esc(xLabel)}</text>`);
+  for (let v = lo; v <= hi; v *= 10) {
+    out.push(`<line x1="${x(v)}" y1="${m.t}" x2="${x(v)}" y2="${m.t + ph}" stroke="#eee"/>`);
+    out.push(`<text x="${x(v)}" y="${m.t + ph + 16}" text-anchor="middle">${v.toLocaleString('en-US')}</text>`);
+  }
+  bars.forEach((b, i) => {
+    const color = COLORS[groups.indexOf(b.group) % COLORS.length];
+    const y = m.t + i * rowH + 3;
+    out.push(`<text x="${m.l - 6}" y="${y + 11}" text-anchor="end">${esc(b.label)}</text>`);
+    out.push(`<rect x="${m.l}" y="${y}" width="${Math.max(1, x(b.value) - m.l).toFixed(1)}" height="${rowH - 6}" fill="${color}"/>`);
+    out.push(`<text x="${(x(b.value) + 4).toFixed(1)}" y="${y + 11}">${Math.round(b.value).toLocaleString('en-US')}${b.note ? ` (${esc(b.note)})` : ''}</text>`);
+  });
+  groups.forEach((g, i) => {
+    const ly = m.t + ph + 48 + i * 16;
+    out.push(`<rect x="${m.l}" y="${ly - 9}" width="10" height="10" fill="${COLORS[i % COLORS.length]}"/>`);
+    out.push(`<text x="${m.l + 15}" y="${ly}">${esc(g)}</text>`);
+  });
+  out.push('</svg>');
+  return out.join('\n');
+}

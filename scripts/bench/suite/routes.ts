@@ -10,6 +10,7 @@ import { createEvent, mdTable, progress, signTokens, type ScenarioResult } from 
 import { rawRequest } from '../../../test/process';
 import { ROOT, startProcess, stopProcess, type BenchEnv, type Proc } from './stack';
 import { fmt } from './stats';
+import { barSvg } from './histogram';
 import { ensureWrk, runWrk, type WrkRequest, type WrkResult } from './wrk';
 
 export type RoutesOptions = { seconds: number; connections: number; threads: number; processCounts: number[]; users: number };
@@ -160,5 +161,7 @@ function report(rows: Row[], o: RoutesOptions, wrkVersion: string): ScenarioResu
   );
   md += '\n';
   const figures = { options: o, wrk: wrkVersion, rows: table.map((x) => ({ route: x.route, processes: x.processes, rps: Math.round(x.r.rps), ratioToFloor: x.ratio, latencyMs: x.r.latencyMs, statuses: x.r.statuses, socketErrors: x.r.socketErrors, cpuUsPerRequest: x.usPerRequest, cores: x.cores, verdict: x.verdict })) };
-  return { name: 'routes', figures, markdown: md, histograms: [] };
+  const title = `Hot routes under wrk (${o.connections} connections), requests/s and × the floor`;
+  const svg = barSvg(title, table.map((x) => ({ label: x.route.replace(': bare Hono GET -> JSON', ''), value: x.r.rps, group: `${x.processes} API process${x.processes > 1 ? 'es' : ''}`, note: `${x.ratio} ×` })));
+  return { name: 'routes', figures, markdown: md, histograms: [], charts: [{ file: 'routes.svg', title, svg }] };
 }
