@@ -103,6 +103,13 @@ describe('Dockerfile', () => {
     expect(runtime).toMatch(/^COPY migrations /m);
   });
 
+  it('copies the dependency patches before every npm ci (postinstall applies them)', () => {
+    const installing = stages.filter((st) => /^RUN npm ci/m.test(st));
+    expect(installing.length).toBeGreaterThanOrEqual(2);
+    for (const st of installing) expect(st.indexOf('COPY patches ./patches')).toBeGreaterThan(-1);
+    for (const st of installing) expect(st.indexOf('COPY patches ./patches')).toBeLessThan(st.indexOf('RUN npm ci'));
+  });
+
   it('runs as a non-root user with a HEALTHCHECK and tracing registered before the app', () => {
     expect(runtime).toMatch(/^USER (?!root|0)\w+/m);
     expect(runtime).toMatch(/^HEALTHCHECK .*\n?.*\/healthz/m);
