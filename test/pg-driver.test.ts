@@ -12,7 +12,9 @@ import { TEST_DATABASE_URL } from './env';
 describe('postgres.js transactions under a full pipeline (patched driver)', () => {
   it('every sql.begin gets its own reserved connection: no UNSAFE_TRANSACTION, no transaction left open', async () => {
     const app = `pg-driver-${randomUUID().slice(0, 8)}`;
-    const sql = postgres(TEST_DATABASE_URL, { max: 3, max_pipeline: 2, onnotice: () => {}, connection: { application_name: app } });
+    // max_pipeline is a real option (src/index.js), missing from the package's types.
+    const options = { max: 3, max_pipeline: 2, onnotice: () => {}, connection: { application_name: app } };
+    const sql = postgres(TEST_DATABASE_URL, options);
     const failures: string[] = [];
     try {
       await Promise.all([sql`select 1`, sql`select 1`, sql`select 1`]); // all three connections open

@@ -70,7 +70,9 @@ export class HoldWriter {
       if (prior && prior.requestHash === hold.requestHash) return { reservation: prior, replayed: true };
       throw Errors.idempotencyKeyReused();
     }
-    if (!(err instanceof repo.HoldTooLate)) this.d.logger.error({ err, reservationId: hold.id }, 'hold write failed');
+    // PostgreSQL answered, only later than the hold's budget: this process is behind, PostgreSQL is up.
+    if (err instanceof repo.HoldTooLate) throw Errors.overloaded('too busy to make the hold durable in time, retry shortly');
+    this.d.logger.error({ err, reservationId: hold.id }, 'hold write failed');
     throw Errors.unavailable();
   }
 

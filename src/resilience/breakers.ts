@@ -1,5 +1,5 @@
 import CircuitBreaker from 'opossum';
-import { AppError, Errors } from '../shared/errors';
+import { AppError, Errors, Overloaded } from '../shared/errors';
 
 export type BreakerName = 'postgres' | 'redis' | 'kafka';
 export type BreakerState = 'closed' | 'open' | 'half-open';
@@ -30,6 +30,7 @@ export type BreakerOptions = {
  * 404 ...): only these count against a breaker.
  */
 export function isDependencyFailure(err: unknown): boolean {
+  if (err instanceof Overloaded) return false;
   if (err instanceof AppError) return err.status === 503 && err.code === 'UNAVAILABLE';
   return true;
 }

@@ -65,7 +65,19 @@ export const Errors = {
   restoring: () => new AppError(503, 'UNAVAILABLE', 'event inventory is being restored, retry shortly', undefined, { 'Retry-After': '2' }),
   unavailable: (message = 'temporarily unavailable, retry shortly', retryAfterS = 1) =>
     new AppError(503, 'UNAVAILABLE', message, undefined, { 'Retry-After': String(retryAfterS) }),
+  overloaded: (message = 'too busy to finish in time, retry shortly') => new Overloaded(message),
 };
+
+/**
+ * 503 because this process is behind (a hold queued past its write budget), not because a
+ * dependency failed: the same answer for the caller, but no circuit breaker counts it, so
+ * a load peak sheds the late requests instead of opening a breaker for everyone.
+ */
+export class Overloaded extends AppError {
+  constructor(message: string) {
+    super(503, 'UNAVAILABLE', message, undefined, { 'Retry-After': '1' });
+  }
+}
 
 /**
  * Codes raised outside the factories above (through Errors.conflict or a direct AppError),
