@@ -1,11 +1,13 @@
 // npm run bench [-- --only routes,baseline,lua,flash,sse,relay,growth,waiting] [--quick] [--buyers 50000]
 //   [--processes 1,2]
 //   [--seats 10000] [--admit 2000] [--connections 50] [--keep]
+//   [--drivers N] [--concurrency 512] [--join-rate R] [--poll-spread 1000] [--late-share 0.05] [--fail-share 0.03]
 //
 // The flash-sale benchmark suite. Starts the stack the way `npm start` does (api + worker as
 // child processes, node --import tsx --import ./src/telemetry/register.ts), on the
 // boxoffice_bench database (a schema of its own per run), Redis db 3 (a fresh key prefix)
-// and a Kafka topic of its own (bench.booking.<run>), drives it over HTTP from this process,
+// and a Kafka topic of its own (bench.booking.<run>), drives it over HTTP from this process
+// (the flash sale from --drivers child processes, default one per core, at least two),
 // and writes artifacts/bench/<timestamp>/result.json, report.md and latency histogram SVGs.
 // Whatever is compared (baseline vs reserve, ioredis vs redis-benchmark, 1 vs 2 APIs) is
 // measured side by side in the same run. --quick scales everything down for a smoke test.
@@ -24,7 +26,7 @@ import { luaCeiling } from './suite/lua';
 import { routes } from './suite/routes';
 import { waitingOptions } from './suite/waiting-options';
 import { waitingRoom } from './suite/waiting-room';
-import { benchEnv, ROOT, shortId, startProcess, stopProcess, type Proc } from './suite/stack';
+import { benchEnv, flashPaymentEnv, ROOT, shortId, startProcess, stopProcess, type Proc } from './suite/stack';
 
 const ALL = ['routes', 'baseline', 'lua', 'flash', 'sse', 'relay', 'growth', 'waiting'] as const;
 const { values: args } = parseArgs({
@@ -37,6 +39,15 @@ const { values: args } = parseArgs({
     connections: { type: 'string' },
     keep: { type: 'boolean', default: false },
     processes: { type: 'string' },
+    // flash: load-generator processes, requests in flight per driver, joins/s offered before
+    // the opening (default 80% of the measured closed-loop rate), spread of the first poll (ms),
+    // shares of paying buyers who pay late / fail the payment
+    drivers: { type: 'string' },
+    concurrency: { type: 'string' },
+    'join-rate': { type: 'string' },
+    'poll-spread': { type: 'string' },
+    'late-share': { type: 'string' },
+    'fail-share': { type: 'string' },
   },
 });
 const only = args.only ? args.only.split(',').map((s) => s.trim()) : [...ALL];
@@ -151,17 +162,34 @@ try {
   await run('baseline', () => baseline(be, api, cpu, { connections, seconds: quick ? 3 : 6, rounds: 2 }));
   await run('lua', () => luaCeiling(be, api, cpu, { seconds: quick ? 2 : 5, rounds: 2, inFlight: 800, rbClients: 50, rbPipeline: 16 }));
   await run('growth', () => growth(be, api, cpu, extraApis, { connections, maxSeats: quick ? 10_000 : 100_000 }));
-  await run('flash', () =>
-    flash(be, api, cpu, {
+  await run('flash', async () => {
+    const payEnv = flashPaymentEnv();
+    let flashApi = api;
+    if (payEnv.PAYMENT_PROVIDER !== 'none') {
+      // Its buyers pay: the worker and the API restart with the payment settings (the other
+      // scenarios confirm directly).
+      progress(`flash: restarting worker and API with PAYMENT_PROVIDER=${payEnv.PAYMENT_PROVIDER}, PAYMENT_WINDOW_SECONDS=${payEnv.PAYMENT_WINDOW_SECONDS}`);
+      for (const p of procs.splice(0).reverse()) await stopProcess(p);
+      procs.push(await startProcess(be, 'worker', 'worker', payEnv));
+      flashApi = await startProcess(be, 'api', 'api', payEnv);
+      procs.push(flashApi);
+    }
+    return flash(be, flashApi, cpu, {
       seats: Number(args.seats ?? (quick ? 2_000 : 10_000)),
       buyers: Number(args.buyers ?? (quick ? 5_000 : 50_000)),
       admitPerSecond: Number(args.admit ?? 2_000),
       confirmShare: 0.7,
+      lateShare: Number(args['late-share'] ?? 0.05),
+      failShare: Number(args['fail-share'] ?? 0.03),
       holdSeconds: 10,
-      concurrency: 256,
-      deadlineSeconds: quick ? 60 : 180,
-    }),
-  );
+      concurrency: Number(args.concurrency ?? 512),
+      drivers: Number(args.drivers ?? Math.max(2, os.cpus().length)),
+      joinRate: Number(args['join-rate'] ?? 0),
+      firstPollSpreadMs: Number(args['poll-spread'] ?? 1_000),
+      payment: { provider: payEnv.PAYMENT_PROVIDER, windowSeconds: Number(payEnv.PAYMENT_WINDOW_SECONDS) },
+      deadlineSeconds: quick ? 90 : 240,
+    });
+  });
   await run('relay', () => relay(quick ? { outboxRows: 5_000, rates: [200], seconds: 3, holds: 2_000 } : { outboxRows: 30_000, rates: [200, 1_000], seconds: 5, holds: 5_000 }));
   await run('sse', () => sse(quick ? { streams: 2_000, window: 3 } : { streams: 10_000, window: 5 }));
   await run('waiting', () => waitingRoom(be, waitingOptions(quick)));

@@ -1,18 +1,32 @@
 // The flash sale's HTTP client: keep-alive sockets, a bounded number of requests in flight
 // (purchase steps go before waiting-room polls, so a buyer who has a pass is not stuck behind
-// other buyers' polls inside the load generator), latency and status per route.
+// other buyers' polls inside the load generator), latency and status per route. Each flash
+// driver process owns one; `backlog` (requests asked for but not yet sent) is what tells
+// whether the figures describe the server or the driver.
 import http from 'node:http';
 
 export type Reply = { status: number; json: any; at: number };
 
-export class FlashClient {
+/** What a client measured; the flash drivers' copies are merged into one of these. */
+export type ClientStats = {
+  latencies: Record<string, number[]>;
+  statuses: Record<string, Record<string, number>>;
+  /** Responses per second since the opening, by series. */
+  timeline: Record<string, number[]>;
+  /** ms each request waited inside the driver for a free slot before it was sent. */
+  slotWaits: number[];
+};
+
+export class FlashClient implements ClientStats {
   private readonly agent: http.Agent;
   private inFlight = 0;
   private readonly queues: [(() => void)[], (() => void)[]] = [[], []];
   readonly latencies: Record<string, number[]> = {};
   readonly statuses: Record<string, Record<string, number>> = {};
-  /** Responses per second since `t0`, by route and status class. */
   readonly timeline: Record<string, number[]> = {};
+  readonly slotWaits: number[] = [];
+  /** The largest backlog since the last `takePeakBacklog`. */
+  private peakBacklog = 0;
   t0 = performance.now();
 
   constructor(private readonly port: number, private readonly limit: number) {
@@ -23,12 +37,28 @@ export class FlashClient {
     return this.queues[0].length + this.queues[1].length;
   }
 
+  get active(): number {
+    return this.inFlight;
+  }
+
+  takePeakBacklog(): number {
+    const p = Math.max(this.peakBacklog, this.backlog);
+    this.peakBacklog = this.backlog;
+    return p;
+  }
+
   private async slot(priority: 0 | 1): Promise<void> {
     if (this.inFlight < this.limit) {
       this.inFlight++;
+      this.slotWaits.push(0);
       return;
     }
-    await new Promise<void>((r) => this.queues[priority].push(r));
+    const asked = performance.now();
+    await new Promise<void>((r) => {
+      this.queues[priority].push(r);
+      if (this.backlog > this.peakBacklog) this.peakBacklog = this.backlog;
+    });
+    this.slotWaits.push(performance.now() - asked);
   }
 
   private release(): void {
@@ -43,6 +73,11 @@ export class FlashClient {
     const t = (this.timeline[series] ??= []);
     while (t.length <= sec) t.push(0);
     t[sec]!++;
+  }
+
+  /** A latency that spans several requests (checkout → confirmed), under its own name. */
+  observe(series: string, ms: number): void {
+    (this.latencies[series] ??= []).push(ms);
   }
 
   async request(route: string, method: string, path: string, o: { token?: string; body?: unknown; headers?: Record<string, string>; priority?: 0 | 1 } = {}): Promise<Reply> {
@@ -92,4 +127,28 @@ export class FlashClient {
   close(): void {
     this.agent.destroy();
   }
+}
+
+/** Several drivers' measurements as one (latencies concatenated, counts and seconds added). */
+export function mergeStats(parts: ClientStats[]): ClientStats {
+  const out: ClientStats = { latencies: {}, statuses: {}, timeline: {}, slotWaits: [] };
+  for (const p of parts) {
+    for (const [r, l] of Object.entries(p.latencies)) {
+      const into = (out.latencies[r] ??= []);
+      for (const v of l) into.push(v);
+    }
+    for (const [r, s] of Object.entries(p.statuses)) {
+      const into = (out.statuses[r] ??= {});
+      for (const [code, n] of Object.entries(s)) into[code] = (into[code] ?? 0) + n;
+    }
+    for (const [name, series] of Object.entries(p.timeline)) {
+      const into = (out.timeline[name] ??= []);
+      series.forEach((n, i) => {
+        while (into.length <= i) into.push(0);
+        into[i]! += n;
+      });
+    }
+    for (const v of p.slotWaits) out.slotWaits.push(v);
+  }
+  return out;
 }

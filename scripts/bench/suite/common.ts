@@ -36,14 +36,17 @@ export async function createEvent(
   return (r.body as { id: string }).id;
 }
 
-/** Pre-signed access tokens for distinct users (signing inside the load loop would bill the client). */
-export async function signTokens(secret: string, n: number, prefix = `u${randomUUID().slice(0, 6)}`): Promise<{ sub: string; token: string }[]> {
+/**
+ * Pre-signed access tokens for distinct users (signing inside the load loop would bill the
+ * client); users `${prefix}-${from}` onwards, so several driver processes can sign their own slices.
+ */
+export async function signTokens(secret: string, n: number, prefix = `u${randomUUID().slice(0, 6)}`, from = 0): Promise<{ sub: string; token: string }[]> {
   const out: { sub: string; token: string }[] = [];
   for (let i = 0; i < n; i += 5_000) {
     out.push(
       ...(await Promise.all(
         Array.from({ length: Math.min(5_000, n - i) }, async (_, j) => {
-          const sub = `${prefix}-${i + j}`;
+          const sub = `${prefix}-${from + i + j}`;
           return { sub, token: await signAccessToken(secret, { sub, ttlSeconds: 4 * 3600 }) };
         }),
       )),

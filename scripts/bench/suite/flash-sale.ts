@@ -1,118 +1,124 @@
-// The sale itself: every buyer polls its ticket until admitted, holds seats with its pass,
-// then confirms or walks away; a watcher polls availability (standing in for every buyer's
-// refresh), refreshes the seat map, samples the queue and ends the sale when all is sold.
+// The sale as one driver process sees it: every buyer of its slice polls its ticket until
+// admitted, holds seats with its pass, then pays (checkout, the dev provider's succeed or
+// fail, then waits for its reservation to be confirmed) or walks away. A few pay late, after
+// their hold expired and the seats went back, and must be refunded. The coordinator polls
+// availability and the seat map for every driver (standing in for every buyer's refresh) and
+// pushes them here, and decides when the sale is over.
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { FlashClient } from './client';
-import { progress } from './common';
-import { fmt } from './stats';
 
 export type SaleLayout = { rows: number; perRow: number; gaCapacity: number; seatedCapacity: number; capacity: number };
-export type SaleCounts = { admitted: number; holds: number; holdSeats: number; confirmed: number; confirmedSeats: number; abandoned: number; confirmTooLate: number; gaveUp: number; retries: number };
-export type SaleOutcome = {
+export type SaleCounts = {
+  admitted: number;
+  holds: number;
+  holdSeats: number;
+  confirmed: number;
+  confirmedSeats: number;
+  abandoned: number;
+  /** Checkout (or v1 confirm) answered 410: the hold had expired before the buyer paid. */
+  confirmTooLate: number;
+  /** Paid in time but the server refunded (the payment lost the race with the expiry). */
+  paidTooLate: number;
+  /** Paid on purpose after the hold expired and its seats went back. */
+  latePayments: number;
+  failedPayments: number;
+  /** Checkout or the payment call answered something unexpected (503, 0 …). */
+  paymentErrors: number;
+  gaveUp: number;
+  retries: number;
+};
+
+/** What one driver's buyers did; the coordinator merges the drivers' outcomes. */
+export type BuyerOutcome = {
+  counts: SaleCounts;
+  /** Reservation id -> client time it was seen confirmed (epoch ms). */
+  confirmedIds: Map<string, number>;
+  /** Reservations that must end expired: walked away, too late, failed or late payment. */
+  abandonedIds: Set<string>;
+  /** Reservations paid after their hold expired: each must be refunded, never confirmed. */
+  lateIds: Set<string>;
+  failedIds: Set<string>;
+  /** The webhook outcome the dev provider reported for each late payment. */
+  lateOutcomes: Record<string, number>;
+};
+
+export type SaleOutcome = BuyerOutcome & {
   openedPerf: number;
   soldOutAt: number | null;
   allTakenAt: number | null;
-  counts: SaleCounts;
-  /** Reservation id -> client time of the 200 (epoch ms). */
-  confirmedIds: Map<string, number>;
-  abandonedIds: Set<string>;
   queueSamples: { s: number; admittedUpTo: number; admitted: number }[];
+};
+
+export type PayOptions = {
+  confirmShare: number;
+  /** false under PAYMENT_PROVIDER=none: buyers confirm directly (v1). */
+  payments: boolean;
+  /** Of the buyers who decide to pay: share paying late (after expiry), share whose payment fails. */
+  lateShare: number;
+  failShare: number;
+  /** This driver's share of all buyers: how many of the seats that came back it wakes buyers for. */
+  buyerShare: number;
+  /** Buyers' first poll after the opening is spread uniformly over this many ms. */
+  firstPollSpreadMs: number;
 };
 
 type Buyer = { token: string };
 
+const newCounts = (): SaleCounts => ({
+  admitted: 0, holds: 0, holdSeats: 0, confirmed: 0, confirmedSeats: 0, abandoned: 0, confirmTooLate: 0,
+  paidTooLate: 0, latePayments: 0, failedPayments: 0, paymentErrors: 0, gaveUp: 0, retries: 0,
+});
+
 export class Sale {
   private over = false;
-  private soldOutAt: number | null = null; // every seat sold
-  private allTakenAt: number | null = null; // every seat held or sold (buyers see "sold out")
   private readonly believedFree = new Set<string>();
   private gaAvailable: number;
   private seatedAvailable: number;
   private readonly hopeful: (() => void)[] = [];
-  private readonly counts: SaleCounts = { admitted: 0, holds: 0, holdSeats: 0, confirmed: 0, confirmedSeats: 0, abandoned: 0, confirmTooLate: 0, gaveUp: 0, retries: 0 };
-  private readonly confirmedIds = new Map<string, number>();
-  private readonly abandonedIds = new Set<string>();
-  private readonly queueSamples: SaleOutcome['queueSamples'] = [];
-  private openedPerf = 0;
+  readonly counts = newCounts();
+  private readonly out: BuyerOutcome;
   private readonly ev: string;
 
   constructor(
     private readonly c: FlashClient,
-    private readonly eventId: string,
-    private readonly adminToken: string,
-    private readonly layout: SaleLayout,
-    private readonly o: { confirmShare: number; deadlineSeconds: number },
+    eventId: string,
+    layout: SaleLayout,
+    private readonly o: PayOptions,
   ) {
     this.ev = `/v1/events/${eventId}`;
     this.gaAvailable = layout.gaCapacity;
     this.seatedAvailable = layout.seatedCapacity;
     for (let r = 1; r <= layout.rows; r++) for (let n = 1; n <= layout.perRow; n++) this.believedFree.add(`A-${r}-${n}`);
+    this.out = { counts: this.counts, confirmedIds: new Map(), abandonedIds: new Set(), lateIds: new Set(), failedIds: new Set(), lateOutcomes: {} };
   }
 
-  /** Opens the sale now; resolves when every buyer is done (sold out or the deadline). */
-  async run(buyers: Buyer[], tickets: string[]): Promise<SaleOutcome> {
-    this.c.t0 = performance.now();
-    this.openedPerf = this.c.t0;
-    const watcher = this.watch();
-    const deadline = setTimeout(() => this.end(), this.o.deadlineSeconds * 1000);
-    // Buyers finish on their own once the sale ends (a hold in progress is still confirmed
-    // or abandoned); the watcher ends the sale when everything is sold, the timer at the deadline.
+  get waitingToRetry(): number {
+    return this.hopeful.length;
+  }
+
+  /** Resolves when every buyer of this driver is done (the sale ended; holds in progress finish). */
+  async run(buyers: Buyer[], tickets: (string | undefined)[]): Promise<BuyerOutcome> {
     await Promise.all(buyers.map((b, i) => this.buyer(b, tickets[i])));
-    this.end();
-    clearTimeout(deadline);
-    await watcher;
-    const { openedPerf, soldOutAt, allTakenAt, counts, confirmedIds, abandonedIds, queueSamples } = this;
-    return { openedPerf, soldOutAt, allTakenAt, counts, confirmedIds, abandonedIds, queueSamples };
+    return this.out;
   }
 
-  private end(): void {
+  end(): void {
     this.over = true;
     for (const w of this.hopeful.splice(0)) w();
   }
 
-  private async watch(): Promise<void> {
-    for (let tick = 0; !this.over; tick++) {
-      if (await this.pollAvailability()) break;
-      if (tick % 4 === 0) await this.refreshSeatsAndQueue();
-      if (tick % 20 === 0) {
-        const free = this.gaAvailable + this.seatedAvailable;
-        progress(
-          `flash: t+${((performance.now() - this.openedPerf) / 1000).toFixed(0)}s admitted ${fmt(this.counts.admitted)}, holds ${fmt(this.counts.holds)}, confirmed ${fmt(this.counts.confirmedSeats)}/${fmt(this.layout.capacity)} seats, free ${fmt(free)}, waiting to retry ${fmt(this.hopeful.length)}, generator backlog ${fmt(this.c.backlog)}`,
-        );
-      }
-      await sleep(250);
-    }
+  /** The availability the coordinator saw; wakes this driver's share of the seats that came back. */
+  setAvailability(ga: number, seated: number): void {
+    this.gaAvailable = ga;
+    this.seatedAvailable = seated;
+    const wake = Math.ceil((ga + seated) * this.o.buyerShare);
+    for (let k = 0; k < wake && this.hopeful.length; k++) this.hopeful.shift()!();
   }
 
-  /** True once everything is sold (and the sale ended). Wakes as many hopefuls as seats came back. */
-  private async pollAvailability(): Promise<boolean> {
-    const r = await this.c.request('GET availability', 'GET', `${this.ev}/availability`);
-    if (r.status !== 200) return false;
-    const zones = r.json.zones as { code: string; available: number; held: number; sold: number }[];
-    this.gaAvailable = zones.find((z) => z.code === 'FLOOR')!.available;
-    this.seatedAvailable = zones.find((z) => z.code === 'A')!.available;
-    const free = zones.reduce((a, z) => a + z.available, 0);
-    const held = zones.reduce((a, z) => a + z.held, 0);
-    const now = performance.now();
-    if (free === 0 && this.allTakenAt === null) this.allTakenAt = now;
-    if (free === 0 && held === 0) {
-      this.soldOutAt = now;
-      this.end();
-      return true;
-    }
-    for (let k = 0; k < free && this.hopeful.length; k++) this.hopeful.shift()!();
-    return false;
-  }
-
-  private async refreshSeatsAndQueue(): Promise<void> {
-    const m = await this.c.request('GET seat map', 'GET', `${this.ev}/zones/A/seats`);
-    if (m.status === 200) {
-      this.believedFree.clear();
-      for (const s of m.json as { seat: string; status: string }[]) if (s.status === 'available') this.believedFree.add(s.seat);
-    }
-    const q = await this.c.request('GET admin queue', 'GET', `/v1/admin/events/${this.eventId}/queue`, { token: this.adminToken });
-    if (q.status === 200) this.queueSamples.push({ s: Math.round((performance.now() - this.openedPerf) / 100) / 10, admittedUpTo: q.json.admittedUpTo, admitted: q.json.admitted });
+  setSeatMap(free: string[]): void {
+    this.believedFree.clear();
+    for (const s of free) this.believedFree.add(s);
   }
 
   /** Adjacent seats in one row if there are, else any believed-free seats. */
@@ -170,6 +176,7 @@ export class Sale {
 
   /** Polls the ticket (next poll at the server's ETA) until admitted or the sale is over. */
   private async awaitPass(ticket: string): Promise<string | undefined> {
+    if (this.o.firstPollSpreadMs > 0) await sleep(Math.random() * this.o.firstPollSpreadMs);
     while (!this.over) {
       const r = await this.c.request('GET queue (poll)', 'GET', `${this.ev}/queue?ticket=${encodeURIComponent(ticket)}`, { priority: 1 });
       if (r.status === 200 && r.json.status === 'admitted') return r.json.pass;
@@ -195,38 +202,127 @@ export class Sale {
       this.counts.holds++;
       this.counts.holdSeats += hold.seats;
       await sleep(500 + Math.random() * 1_500);
-      if (Math.random() < this.o.confirmShare) await this.confirm(b, hold);
+      if (Math.random() >= this.o.confirmShare) this.walkAway(hold.id);
+      else if (!this.o.payments) await this.confirm(b, hold);
       else {
-        this.counts.abandoned++;
-        this.abandonedIds.add(hold.id);
+        const r = Math.random();
+        await this.pay(b, hold, r < this.o.lateShare ? 'late' : r < this.o.lateShare + this.o.failShare ? 'fail' : 'pay');
       }
       return;
     }
     this.counts.gaveUp++;
   }
 
+  private walkAway(id: string): void {
+    this.counts.abandoned++;
+    this.out.abandonedIds.add(id);
+  }
+
+  private confirmed(hold: { id: string; seats: number }): void {
+    this.c.mark('confirms');
+    this.out.confirmedIds.set(hold.id, Date.now());
+    this.counts.confirmed++;
+    this.counts.confirmedSeats += hold.seats;
+  }
+
+  /** v1 (PAYMENT_PROVIDER=none): confirm trusts the client's payment reference. */
   private async confirm(b: Buyer, hold: { id: string; seats: number }): Promise<void> {
     const r = await this.c.request('POST confirm', 'POST', `/v1/reservations/${hold.id}/confirm`, { token: b.token, body: { paymentRef: `pay-${hold.id.slice(0, 8)}` } });
-    if (r.status === 200) {
-      this.c.mark('confirms', r.at);
-      this.confirmedIds.set(hold.id, Date.now());
-      this.counts.confirmed++;
-      this.counts.confirmedSeats += hold.seats;
-    } else if (r.status === 410) {
+    if (r.status === 200) this.confirmed(hold);
+    else if (r.status === 410) {
       this.counts.confirmTooLate++;
-      this.abandonedIds.add(hold.id);
+      this.out.abandonedIds.add(hold.id);
     }
+  }
+
+  /**
+   * Checkout, then the dev provider's signed webhook (succeed or fail), then the buyer's page
+   * waits for the booking. Confirm latency is checkout → the reservation seen confirmed.
+   */
+  private async pay(b: Buyer, hold: { id: string; seats: number }, kind: 'pay' | 'late' | 'fail'): Promise<void> {
+    const t = performance.now();
+    const res = `/v1/reservations/${hold.id}`;
+    const co = await this.c.request('POST checkout', 'POST', `${res}/checkout`, { token: b.token });
+    if (co.status === 410) {
+      this.counts.confirmTooLate++;
+      this.out.abandonedIds.add(hold.id);
+      return;
+    }
+    if (co.status !== 201 && co.status !== 200) {
+      // No payment started: the hold runs out like an abandoned one.
+      this.counts.paymentErrors++;
+      this.out.abandonedIds.add(hold.id);
+      return;
+    }
+    const paymentId = co.json.paymentId as string;
+    const provider = `/v1/dev/payments/${paymentId}`;
+    if (kind === 'fail') {
+      await this.c.request('POST dev payment fail', 'POST', `${provider}/fail`, { token: b.token });
+      // A failed payment leaves the hold until it expires; this buyer does not try again.
+      this.counts.failedPayments++;
+      this.out.failedIds.add(hold.id);
+      this.out.abandonedIds.add(hold.id);
+      return;
+    }
+    if (kind === 'late') {
+      // Pays only once the hold (extended by checkout) expired and the sweep gave the seats back.
+      await sleep(Math.max(0, Date.parse(co.json.expiresAt) - Date.now()) + 1_000);
+      for (let i = 0; i < 120; i++) {
+        const g = await this.c.request('GET reservation', 'GET', res, { token: b.token });
+        if (g.json?.status === 'expired') break;
+        await sleep(1_000);
+      }
+      const s = await this.c.request('POST dev payment succeed', 'POST', `${provider}/succeed`, { token: b.token });
+      const outcome = String(s.json?.outcome ?? `HTTP ${s.status}`);
+      this.out.lateOutcomes[outcome] = (this.out.lateOutcomes[outcome] ?? 0) + 1;
+      this.counts.latePayments++;
+      this.out.lateIds.add(hold.id);
+      this.out.abandonedIds.add(hold.id);
+      return;
+    }
+    const s = await this.c.request('POST dev payment succeed', 'POST', `${provider}/succeed`, { token: b.token });
+    if (s.status !== 200) {
+      this.counts.paymentErrors++;
+      return; // unknown state: the verdict reads PostgreSQL for what happened
+    }
+    const refused = String(s.json?.outcome ?? '').startsWith('refunded');
+    for (let i = 0; i < 300 && !refused; i++) {
+      const g = await this.c.request('GET reservation', 'GET', res, { token: b.token });
+      const status = g.json?.status;
+      if (status === 'confirmed') {
+        this.c.observe('confirm (checkout → confirmed)', performance.now() - t);
+        this.confirmed(hold);
+        return;
+      }
+      if (status === 'expired' || status === 'refunded' || status === 'cancelled') break;
+      await sleep(100);
+    }
+    // The payment arrived after the hold ran out: the server must refund it.
+    this.counts.paidTooLate++;
+    this.out.lateIds.add(hold.id);
+    this.out.abandonedIds.add(hold.id);
   }
 }
 
-/** The flash sale's size and pace (npm run bench -- --buyers, --seats, --admit, …). */
+/** The flash sale's size and pace (npm run bench -- --buyers, --seats, --admit, --drivers, …). */
 export type FlashOptions = {
   seats: number;
   buyers: number;
   admitPerSecond: number;
   confirmShare: number;
+  /** Of the paying buyers (dev provider): share who pay after expiry, share whose payment fails. */
+  lateShare: number;
+  failShare: number;
   holdSeconds: number;
+  /** Requests in flight per driver process (each has its own keep-alive agent). */
   concurrency: number;
+  /** Load-generator processes the buyers are split across. */
+  drivers: number;
+  /** Joins per second offered before the opening (0: 80% of the calibrated closed-loop rate). */
+  joinRate: number;
+  firstPollSpreadMs: number;
+  /** What the API and worker run with for this sale (stack.ts flashPaymentEnv). */
+  payment: { provider: string; windowSeconds: number };
   /** Stop selling this long after the opening even if not sold out. */
   deadlineSeconds: number;
 };

@@ -16,7 +16,8 @@ export type Verdict = { invariant: string; pass: boolean; detail: string };
 type Check = (invariant: string, pass: boolean, detail: string) => void;
 type ZoneRow = { zone: string; capacity: number; sold: number; held: number };
 type Ctx = { be: BenchEnv; api: Proc; eventId: string; sale: SaleOutcome; check: Check };
-type KafkaMessage = { type: string; reservationId: string; eventId: string; ts: number };
+type KafkaMessage = { type: string; reservationId: string; eventId: string; ts: number; refundReason?: string };
+type Opts = { holdSeconds: number; paymentWindowSeconds: number; capacity: number; opensAt: Date; payments: boolean };
 
 export type VerdictResult = {
   verdicts: Verdict[];
@@ -24,8 +25,8 @@ export type VerdictResult = {
   secondsToSellOutFromPostgres: number | null;
 };
 
-export async function verdict(be: BenchEnv, api: Proc, eventId: string, sale: SaleOutcome, o: { holdSeconds: number; capacity: number; opensAt: Date }): Promise<VerdictResult> {
-  await settle(be, eventId, o.holdSeconds);
+export async function verdict(be: BenchEnv, api: Proc, eventId: string, sale: SaleOutcome, o: Opts): Promise<VerdictResult> {
+  await settle(be, eventId, Math.max(o.holdSeconds, o.paymentWindowSeconds));
   const verdicts: Verdict[] = [];
   const ctx: Ctx = { be, api, eventId, sale, check: (invariant, pass, detail) => verdicts.push({ invariant, pass, detail }) };
   const zoneRows = await checkPostgres(ctx);
@@ -33,18 +34,21 @@ export async function verdict(be: BenchEnv, api: Proc, eventId: string, sale: Sa
   await checkApiCounts(ctx, zoneRows);
   const { pg, pgConfirmed } = await checkClient(ctx);
   const mine = await checkKafka(ctx, new Set(pgConfirmed.map((r) => r.id)), pg.expired?.n ?? 0);
+  if (o.payments) await checkPayments(ctx, mine);
+  await checkTickets(ctx);
   return { verdicts, ...await timings(ctx, pgConfirmed, mine, o) };
 }
 
-/** Open holds expire and the outbox drains before anything is counted. */
+/** Open holds expire, refunds reach the provider and the outbox drains before anything is counted. */
 async function settle(be: BenchEnv, eventId: string, holdSeconds: number): Promise<void> {
-  progress('flash: waiting for open holds to expire and the outbox to drain');
+  progress('flash: waiting for open holds to expire, refunds to be sent and the outbox to drain');
   const until = Date.now() + (holdSeconds + 20) * 1000;
   for (;;) {
-    const [r] = await be.sql<{ held: number; pending: number }[]>`
+    const [r] = await be.sql<{ held: number; pending: number; refunds: number }[]>`
       select (select count(*)::int from reservations where event_id = ${eventId} and status = 'held') as held,
-             (select count(*)::int from outbox where topic = ${be.config.kafka.topic} and sent_at is null) as pending`;
-    if ((r!.held === 0 && r!.pending === 0) || Date.now() > until) break;
+             (select count(*)::int from outbox where topic = ${be.config.kafka.topic} and sent_at is null) as pending,
+             (select count(*)::int from refunds where status = 'pending') as refunds`;
+    if ((r!.held === 0 && r!.pending === 0 && r!.refunds === 0) || Date.now() > until) break;
     await sleep(500);
   }
 }
@@ -118,15 +122,18 @@ async function checkClient({ be, eventId, sale, check }: Ctx) {
   const pg = Object.fromEntries(statusRows.map((r) => [r.status, r]));
   const pgConfirmed = await sql<{ id: string; confirmed_at: Date }[]>`select id, confirmed_at from reservations where event_id = ${eventId} and status = 'confirmed'`;
   const pgConfirmedIds = new Set(pgConfirmed.map((r) => r.id));
+  const pgExpired = new Set((await sql<{ id: string }[]>`select id from reservations where event_id = ${eventId} and status = 'expired'`).map((r) => r.id));
   const pgTotal = statusRows.reduce((a, r) => a + r.n, 0);
+  const expiredNotAbandoned = [...pgExpired].filter((id) => !abandonedIds.has(id)).length;
   check(
-    'client and PostgreSQL agree (holds, confirms, abandoned = expired, nothing left held)',
+    'client and PostgreSQL agree (holds, confirms; walked away, too late, failed or late payment = expired, the same ids; nothing left held)',
     pgTotal === counts.holds &&
       pgConfirmedIds.size === confirmedIds.size &&
       [...confirmedIds.keys()].every((id) => pgConfirmedIds.has(id)) &&
-      (pg.expired?.n ?? 0) === abandonedIds.size &&
+      pgExpired.size === abandonedIds.size &&
+      expiredNotAbandoned === 0 &&
       (pg.held?.n ?? 0) === 0,
-    `client: ${counts.holds} holds, ${confirmedIds.size} confirmed, ${abandonedIds.size} abandoned/too late; PostgreSQL: ${pgTotal} reservations, ${JSON.stringify(Object.fromEntries(statusRows.map((r) => [r.status, r.n])))}`,
+    `client: ${counts.holds} holds, ${confirmedIds.size} confirmed, ${abandonedIds.size} to expire (walked away, too late, failed or late payment); PostgreSQL: ${pgTotal} reservations, ${JSON.stringify(Object.fromEntries(statusRows.map((r) => [r.status, r.n])))}, ${expiredNotAbandoned} expired the client did not give up`,
   );
   return { pg, pgConfirmed };
 }
@@ -147,15 +154,16 @@ async function checkKafka({ be, eventId, check }: Ctx, pgConfirmedIds: Set<strin
   await kadmin.disconnect();
   const expected = offsets.reduce((a, p) => a + Number(p.high) - Number(p.low), 0);
   const consumer = kafka.consumer({ groupId: `bench-check-${be.runId}-${randomUUID().slice(0, 6)}` });
-  const byMessage = new Map<string, { type: string; reservationId: string; eventId: string; ts: number }>();
+  const byMessage = new Map<string, KafkaMessage>();
   let raw = 0;
   await consumer.connect();
   await consumer.subscribe({ topic: be.config.kafka.topic, fromBeginning: true });
   await consumer.run({
     eachMessage: async ({ message }) => {
       raw++;
-      const m = JSON.parse(message.value!.toString()) as { id: string; type: string; reservation: { id: string; eventId: string } };
-      byMessage.set(m.id, { type: m.type, reservationId: m.reservation.id, eventId: m.reservation.eventId, ts: Number(message.timestamp) });
+      const m = JSON.parse(message.value!.toString()) as { id: string; type: string; reservation?: { id: string; eventId: string }; refund?: { reason: string } };
+      if (!m.reservation) return; // ticket.checked_in: none in a sale
+      byMessage.set(m.id, { type: m.type, reservationId: m.reservation.id, eventId: m.reservation.eventId, ts: Number(message.timestamp), refundReason: m.refund?.reason });
     },
   });
   const kDeadline = Date.now() + 60_000;
@@ -179,6 +187,100 @@ async function checkKafka({ be, eventId, check }: Ctx, pgConfirmedIds: Set<strin
     `${expiredOnKafka.size} booking.expired messages, ${expiredInPg} expired reservations`,
   );
   return mine;
+}
+
+/**
+ * The paying buyer: every paid booking confirmed exactly once (one succeeded payment, the
+ * payment the reservation names, one 'confirmed' webhook outcome); every payment after the
+ * hold expired refunded (payment refunded, a 'late' refund the provider accepted, the
+ * reservation still expired, booking.refunded once on Kafka); failed payments left the hold to
+ * expire; and money was refunded for nothing else.
+ */
+async function checkPayments({ be, eventId, sale, check }: Ctx, mine: KafkaMessage[]): Promise<void> {
+  const sql = be.sql;
+  const rows = await sql<{ id: string; status: string; payment_ref: string | null; succeeded: number; refunded: number; failed: number; pending: number; succeeded_id: string | null; confirmed_hooks: number }[]>`
+    select r.id, r.status, r.payment_ref,
+      count(p.id) filter (where p.status = 'succeeded')::int as succeeded,
+      count(p.id) filter (where p.status = 'refunded')::int as refunded,
+      count(p.id) filter (where p.status = 'failed')::int as failed,
+      count(p.id) filter (where p.status = 'pending')::int as pending,
+      (array_agg(p.id::text) filter (where p.status = 'succeeded'))[1] as succeeded_id,
+      (select count(*)::int from payment_webhook_events w join payments q on q.id = w.payment_id
+        where q.reservation_id = r.id and w.outcome = 'confirmed') as confirmed_hooks
+    from reservations r left join payments p on p.reservation_id = r.id
+    where r.event_id = ${eventId} group by r.id`;
+  const byId = new Map(rows.map((r) => [r.id, r]));
+  const confirmed = rows.filter((r) => r.status === 'confirmed');
+  const badConfirmed = confirmed.filter((r) => r.succeeded !== 1 || r.payment_ref !== r.succeeded_id || r.confirmed_hooks !== 1).length;
+  const paidNotConfirmed = rows.filter((r) => r.succeeded > 0 && r.status !== 'confirmed').length;
+  const confirmedOnKafka = new Map<string, number>();
+  for (const m of mine) if (m.type === 'booking.confirmed') confirmedOnKafka.set(m.reservationId, (confirmedOnKafka.get(m.reservationId) ?? 0) + 1);
+  const notOnceOnKafka = confirmed.filter((r) => confirmedOnKafka.get(r.id) !== 1).length;
+  const clientPaidMissing = [...sale.confirmedIds.keys()].filter((id) => byId.get(id)?.status !== 'confirmed').length;
+  check(
+    'every paid booking confirmed exactly once (one succeeded payment = payment_ref, one confirmed webhook outcome, booking.confirmed once)',
+    badConfirmed === 0 && paidNotConfirmed === 0 && notOnceOnKafka === 0 && clientPaidMissing === 0 && confirmed.length === sale.confirmedIds.size,
+    `${confirmed.length} confirmed in PostgreSQL, ${sale.confirmedIds.size} seen confirmed by buyers: ${badConfirmed} without exactly one matching payment and webhook, ${paidNotConfirmed} succeeded payments not confirmed, ${notOnceOnKafka} not once on Kafka, ${clientPaidMissing} buyers' confirmations missing`,
+  );
+
+  const refunds = await sql<{ reservation_id: string; reason: string; status: string; status_r: string }[]>`
+    select p.reservation_id, f.reason, f.status, r.status as status_r from refunds f
+    join payments p on p.id = f.payment_id join reservations r on r.id = p.reservation_id where r.event_id = ${eventId}`;
+  const refundOf = new Map(refunds.map((f) => [f.reservation_id, f]));
+  const refundedOnKafka = new Map<string, number>();
+  for (const m of mine) if (m.type === 'booking.refunded') refundedOnKafka.set(m.reservationId, (refundedOnKafka.get(m.reservationId) ?? 0) + 1);
+  const late = [...sale.lateIds];
+  const notRefunded = late.filter((id) => {
+    const r = byId.get(id);
+    const f = refundOf.get(id);
+    return !r || r.status !== 'expired' || r.refunded !== 1 || r.succeeded !== 0 || !f || f.reason !== 'late' || f.status !== 'succeeded' || refundedOnKafka.get(id) !== 1;
+  }).length;
+  const stray = refunds.filter((f) => !sale.lateIds.has(f.reservation_id)).length + [...refundedOnKafka.keys()].filter((id) => !sale.lateIds.has(id)).length;
+  check(
+    'every late payment refunded (reservation expired, payment refunded, late refund accepted by the provider, booking.refunded once on Kafka; no other refunds)',
+    notRefunded === 0 && stray === 0 && sale.lateIds.size > 0,
+    `${late.length} paid after expiry (${sale.counts.latePayments} on purpose, ${sale.counts.paidTooLate} lost the race; webhook outcomes ${JSON.stringify(sale.lateOutcomes)}): ${notRefunded} not refunded in full; ${refunds.length} refunds in PostgreSQL, ${[...refundedOnKafka.values()].reduce((a, b) => a + b, 0)} booking.refunded, ${stray} for a reservation not paid late`,
+  );
+
+  const failedWrong = [...sale.failedIds].filter((id) => {
+    const r = byId.get(id);
+    return !r || r.status !== 'expired' || r.failed < 1 || r.succeeded !== 0 || r.refunded !== 0;
+  }).length;
+  check(
+    'failed payments left the hold to expire (payment failed, reservation expired, nothing charged)',
+    failedWrong === 0 && sale.failedIds.size > 0,
+    `${sale.failedIds.size} failed payments, ${failedWrong} not failed-and-expired`,
+  );
+}
+
+/** Tickets exist exactly for confirmed bookings: one per seat (GA: per unit), all valid. */
+async function checkTickets({ be, eventId, check }: Ctx): Promise<void> {
+  const sql = be.sql;
+  const [t] = await sql<{ unpaid: number; wrong: number; confirmed: number; tickets: number }[]>`
+    with per as (
+      select r.id, r.status, r.quantity, r.zone_code,
+        count(t.id)::int as n, count(distinct t.unit)::int as units, coalesce(min(t.unit), 0) as lo, coalesce(max(t.unit), 0) as hi,
+        count(t.id) filter (where t.status = 'valid')::int as valid,
+        count(t.id) filter (where t.zone_code <> r.zone_code or t.event_id <> r.event_id)::int as foreign_,
+        (select count(*)::int from reservation_seats rs where rs.reservation_id = r.id) as seat_rows,
+        count(t.id) filter (where t.seat_label is not null and not exists (
+          select 1 from reservation_seats rs where rs.reservation_id = r.id and rs.seat_label = t.seat_label))::int as wrong_seat,
+        count(distinct t.seat_label)::int as seats
+      from reservations r left join tickets t on t.reservation_id = r.id
+      where r.event_id = ${eventId} group by r.id)
+    select
+      (select count(*)::int from per where status <> 'confirmed' and n > 0) +
+        (select count(*)::int from tickets t where t.event_id = ${eventId} and not exists (select 1 from reservations r where r.id = t.reservation_id and r.event_id = ${eventId})) as unpaid,
+      (select count(*)::int from per where status = 'confirmed' and (n <> quantity or units <> quantity or lo <> 1 or hi <> quantity or valid <> n or foreign_ > 0
+         or wrong_seat > 0 or (seat_rows > 0 and seats <> quantity) or (seat_rows = 0 and seats <> 0))) as wrong,
+      (select count(*)::int from per where status = 'confirmed') as confirmed,
+      (select count(*)::int from tickets where event_id = ${eventId}) as tickets`;
+  check('no ticket for an unpaid booking (tickets only on confirmed reservations)', t!.unpaid === 0, `${t!.unpaid} unconfirmed reservations with tickets; ${t!.tickets} tickets in all`);
+  check(
+    'one ticket per seat (GA: per unit) for every confirmed booking, all valid',
+    t!.wrong === 0 && t!.confirmed > 0,
+    `${t!.confirmed} confirmed bookings, ${t!.wrong} with missing, extra, foreign or revoked tickets`,
+  );
 }
 
 async function timings({ be, eventId }: Ctx, pgConfirmed: { id: string; confirmed_at: Date }[], mine: KafkaMessage[], o: { capacity: number; opensAt: Date }) {

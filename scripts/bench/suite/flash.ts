@@ -1,52 +1,115 @@
 // Scenario 3: a flash sale end to end over HTTP, then a correctness verdict from PostgreSQL,
 // Redis and Kafka.
 //
-// Buyers (distinct users) join the waiting room before sales open, poll their ticket after
-// the opening (next poll at the ETA the server gives), and once admitted hold 1-4 seats
-// with their pass: seated buyers pick adjacent free seats from the seat map (refreshed by
-// the load generator once a second, and by the 409s they get), GA buyers ask for a
-// quantity. 70% confirm after a 0.5-2 s "payment", the rest walk away and their hold
-// expires. A buyer tries up to 3 times; one who got nothing, or who sees the event sold out
-// (every seat held or sold), waits and tries again when the availability (polled 4x a
-// second by the generator, standing in for every buyer's refresh) shows free seats.
+// Buyers (distinct users) are split across several driver processes (--drivers), each with
+// its own keep-alive agent, so the load generator is not what limits the figures. They join
+// the waiting room before sales open (offered at a steady rate), poll their ticket after the
+// opening (next poll at the ETA the server gives), and once admitted hold 1-4 seats with their
+// pass: seated buyers pick adjacent free seats from the seat map (refreshed by the coordinator
+// once a second, and by the 409s they get), GA buyers ask for a quantity. 70% pay after a
+// 0.5-2 s pause (checkout, the dev provider's webhook, then they wait for the confirmation);
+// of those a few pay only after their hold expired (refunded) and a few fail the payment. The
+// rest walk away and their hold expires. A buyer tries up to 3 times; one who got nothing, or
+// who sees the event sold out (every seat held or sold), waits and tries again when the
+// availability (polled 4x a second by the coordinator) shows free seats.
+import os from 'node:os';
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { FlashClient } from './client';
 import type { CpuMeter } from './cpu';
-import { createEvent, progress, signTokens, type ScenarioResult } from './common';
+import { createEvent, progress, type ScenarioResult } from './common';
+import { Drivers, mergeResults } from './flash-drivers';
+import type { DriverInit } from './flash-protocol';
 import { flashReport } from './flash-report';
-import { Sale, type FlashOptions, type SaleLayout } from './flash-sale';
+import type { FlashOptions, SaleLayout, SaleOutcome } from './flash-sale';
 import { verdict } from './flash-verdict';
+import { watchSale } from './flash-watch';
 import type { BenchEnv, Proc } from './stack';
 import { fmt } from './stats';
 
 export type { FlashOptions } from './flash-sale';
 
-type Buyers = { sub: string; token: string }[];
-
 export async function flash(be: BenchEnv, api: Proc, cpu: CpuMeter, o: FlashOptions): Promise<ScenarioResult> {
   const layout = saleLayout(o.seats);
-  progress(`flash: signing ${fmt(o.buyers)} buyer tokens`);
-  const buyers = await signTokens(be.config.jwtSecret, o.buyers, `fan${randomUUID().slice(0, 4)}`);
-  const joinRate = await calibrateJoins(be, api, buyers, o);
-  const openIn = Math.max(8, (o.buyers / joinRate) * 1.3 + 4);
-  progress(`flash: joins run at ~${fmt(joinRate)}/s; sales open in ${openIn.toFixed(0)} s`);
-  const opensAt = new Date(Date.now() + openIn * 1000);
-  const eventId = await createSaleEvent(be, api, o, layout, opensAt);
-  const c = new FlashClient(api.port, o.concurrency);
-  const lobby = await joinLobby(c, eventId, buyers);
-  const wait = opensAt.getTime() - Date.now();
-  if (wait > 0) await sleep(wait);
+  const payments = o.payment.provider !== 'none';
+  const loadAtStart = os.loadavg();
+  const n = Math.max(1, Math.min(o.drivers, o.buyers));
+  progress(`flash: ${n} driver processes sign ${fmt(o.buyers)} buyer tokens; buyers ${payments ? 'pay through the dev provider' : 'confirm directly (PAYMENT_PROVIDER=none)'}`);
+  const subPrefix = `fan${randomUUID().slice(0, 4)}`;
+  const inits: DriverInit[] = Array.from({ length: n }, (_, i) => {
+    const from = Math.floor((o.buyers * i) / n);
+    const to = Math.floor((o.buyers * (i + 1)) / n);
+    return {
+      index: i,
+      port: api.port,
+      jwtSecret: be.config.jwtSecret,
+      subPrefix,
+      from,
+      to,
+      concurrency: o.concurrency,
+      layout,
+      pay: { confirmShare: o.confirmShare, payments, lateShare: o.lateShare, failShare: o.failShare, buyerShare: (to - from) / o.buyers, firstPollSpreadMs: o.firstPollSpreadMs },
+    };
+  });
+  const drivers = await Drivers.start(inits);
+  try {
+    const calibrated = await calibrateJoins(be, api, drivers, o);
+    const joinRate = o.joinRate > 0 ? o.joinRate : calibrated * 0.8;
+    const openIn = Math.max(8, (o.buyers / joinRate) * 1.15 + 4);
+    progress(`flash: closed-loop joins ran at ~${fmt(calibrated)}/s; offering ${fmt(joinRate)} joins/s; sales open in ${openIn.toFixed(0)} s`);
+    const opensAt = new Date(Date.now() + openIn * 1000);
+    const eventId = await createSaleEvent(be, api, o, layout, opensAt);
+    const lobby = await joinLobby(drivers, inits, eventId, joinRate);
+    const wait = opensAt.getTime() - Date.now();
+    if (wait > 0) await sleep(wait);
 
-  const a = cpu.sample();
-  const sale = await new Sale(c, eventId, be.adminToken, layout, o).run(buyers, lobby.tickets);
-  const b = cpu.sample();
-  const saleSeconds = ((sale.soldOutAt ?? performance.now()) - sale.openedPerf) / 1000;
-  progress(`flash: sale ${sale.soldOutAt ? `sold out in ${saleSeconds.toFixed(1)} s` : `stopped at the deadline (${o.deadlineSeconds} s), not sold out`}`);
-  c.close();
-  const checked = await verdict(be, api, eventId, sale, { holdSeconds: o.holdSeconds, capacity: layout.capacity, opensAt });
-  for (const v of checked.verdicts) progress(`flash: ${v.pass ? 'PASS' : 'FAIL'} ${v.invariant}: ${v.detail}`);
-  return flashReport({ o, eventId, layout, c, sale, checked, join: { ...lobby, joinRate }, cpu: { a, b } });
+    const a = cpu.sample();
+    const results = drivers.expect('result');
+    const openEpoch = Date.now();
+    drivers.broadcast({ type: 'open', eventId, openEpoch });
+    const watcher = new FlashClient(api.port, 8);
+    watcher.t0 = openEpoch - performance.timeOrigin;
+    const watched = await watchSale(watcher, drivers, { eventId, adminToken: be.adminToken, layout, deadlineSeconds: o.deadlineSeconds });
+    const saleSeconds = ((watched.soldOutAt ?? performance.now()) - watched.openedPerf) / 1000;
+    progress(`flash: sale ${watched.soldOutAt ? `sold out in ${saleSeconds.toFixed(1)} s` : `stopped at the deadline (${o.deadlineSeconds} s), not sold out`}; waiting for the drivers' last buyers`);
+    const merged = mergeResults((await results).map((m) => m.result));
+    const b = cpu.sample();
+    watcher.close();
+    const sale: SaleOutcome = { ...merged.outcome, ...watched };
+    const stats = mergeStatsWithWatcher(merged.stats, watcher);
+    const checked = await verdict(be, api, eventId, sale, {
+      holdSeconds: o.holdSeconds,
+      paymentWindowSeconds: payments ? o.payment.windowSeconds : 0,
+      capacity: layout.capacity,
+      opensAt,
+      payments,
+    });
+    for (const v of checked.verdicts) progress(`flash: ${v.pass ? 'PASS' : 'FAIL'} ${v.invariant}: ${v.detail}`);
+    return flashReport({
+      o: { ...o, drivers: n },
+      payments,
+      eventId,
+      layout,
+      stats,
+      sale,
+      checked,
+      join: { ...lobby, joinRate, calibratedRate: calibrated },
+      cpu: { a, b },
+      drivers: { ticks: drivers.ticks, openEpoch, buyers: inits.map((i) => i.to - i.from), cpuSeconds: merged.cpuSeconds },
+      load: { atStart: loadAtStart, atEnd: os.loadavg() },
+    });
+  } finally {
+    await drivers.close();
+  }
+}
+
+function mergeStatsWithWatcher(s: ReturnType<typeof mergeResults>['stats'], w: FlashClient) {
+  for (const [r, l] of Object.entries(w.latencies)) (s.latencies[r] ??= []).push(...l);
+  for (const [r, st] of Object.entries(w.statuses)) {
+    const into = (s.statuses[r] ??= {});
+    for (const [code, k] of Object.entries(st)) into[code] = (into[code] ?? 0) + k;
+  }
+  return s;
 }
 
 /** Half the seats GA, the rest seated in rows of 100. */
@@ -58,22 +121,21 @@ function saleLayout(seats: number): SaleLayout {
 }
 
 /**
- * How fast can buyers join? Measured on a throwaway room, so the sale can open right after
- * the last join (everyone in the lobby) without idling.
+ * How fast can buyers join, closed loop from every driver at once? Measured on a throwaway
+ * room; the lobby is then offered joins at 80% of it, so joins measure the server unsaturated.
  */
-async function calibrateJoins(be: BenchEnv, api: Proc, buyers: Buyers, o: FlashOptions): Promise<number> {
-  const cal = new FlashClient(api.port, o.concurrency);
+async function calibrateJoins(be: BenchEnv, api: Proc, drivers: Drivers, o: FlashOptions): Promise<number> {
   const calEvent = await createEvent(api.port, be.adminToken, {
     name: 'bench flash calibration',
     salesOpenAt: new Date(Date.now() + 3_600_000),
     queue: { enabled: true, admitPerSecond: o.admitPerSecond, passSeconds: 900 },
     zones: [{ code: 'GA', name: 'GA', priceCents: 100, kind: 'ga', capacity: 10 }],
   });
-  const calN = Math.min(3_000, o.buyers);
-  const t = performance.now();
-  await Promise.all(buyers.slice(0, calN).map((b) => cal.request('join', 'POST', `/v1/events/${calEvent}/queue`, { token: b.token })));
-  cal.close();
-  return calN / ((performance.now() - t) / 1000);
+  const per = Math.floor(Math.min(3_000, o.buyers) / drivers.count);
+  const done = drivers.expect('calibrated');
+  drivers.broadcast({ type: 'calibrate', eventId: calEvent, count: per });
+  const seconds = Math.max(...(await done).map((m) => m.seconds));
+  return (per * drivers.count) / seconds;
 }
 
 function createSaleEvent(be: BenchEnv, api: Proc, o: FlashOptions, l: SaleLayout, opensAt: Date): Promise<string> {
@@ -89,29 +151,20 @@ function createSaleEvent(be: BenchEnv, api: Proc, o: FlashOptions, l: SaleLayout
   });
 }
 
-/** Every buyer joins the waiting room before the opening (up to 5 tries each). */
-async function joinLobby(c: FlashClient, eventId: string, buyers: Buyers): Promise<{ tickets: string[]; joined: number; joinedLate: number; joinWall: number }> {
-  const tickets: string[] = new Array(buyers.length);
-  let joined = 0;
-  let joinedLate = 0;
-  const timer = setInterval(() => progress(`flash: joined ${fmt(joined)}/${fmt(buyers.length)}`), 5_000);
-  const t = performance.now();
-  await Promise.all(
-    buyers.map(async (b, i) => {
-      for (let attempt = 0; attempt < 5; attempt++) {
-        const r = await c.request('POST queue (join)', 'POST', `/v1/events/${eventId}/queue`, { token: b.token, priority: 1 });
-        if (r.status === 201 || r.status === 200) {
-          tickets[i] = r.json.ticket;
-          if (r.json.status !== 'lobby') joinedLate++;
-          joined++;
-          return;
-        }
-        await sleep(500);
-      }
-    }),
-  );
+/** Every buyer joins the waiting room before the opening, each driver its share of the rate. */
+async function joinLobby(drivers: Drivers, inits: DriverInit[], eventId: string, joinRate: number) {
+  const total = inits.reduce((x, i) => x + i.to - i.from, 0);
+  const timer = setInterval(() => {
+    const now = drivers.current();
+    progress(`flash: joining; driver backlog ${now.map((t) => fmt(t.backlog)).join(' + ')}, driver cores ${now.map((t) => t.cores.toFixed(2)).join(' ')}`);
+  }, 5_000);
+  const done = drivers.expect('joined');
+  inits.forEach((init, i) => drivers.send(i, { type: 'join', eventId, perSecond: (joinRate * (init.to - init.from)) / total }));
+  const parts = await done;
   clearInterval(timer);
-  const joinWall = (performance.now() - t) / 1000;
+  const joined = parts.reduce((x, p) => x + p.joined, 0);
+  const joinedLate = parts.reduce((x, p) => x + p.joinedLate, 0);
+  const joinWall = Math.max(...parts.map((p) => p.seconds));
   progress(`flash: ${fmt(joined)} joined in ${joinWall.toFixed(1)} s (${fmt(joined - joinedLate)} in the lobby); waiting for the opening`);
-  return { tickets, joined, joinedLate, joinWall };
+  return { joined, joinedLate, joinWall };
 }

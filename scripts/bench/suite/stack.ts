@@ -43,9 +43,9 @@ export async function benchEnv(runId: string): Promise<BenchEnv> {
     RELEASE_INTERVAL_MS: '1000',
     // Every simulated buyer comes from 127.0.0.1: a per-address join limit would refuse them.
     QUEUE_JOIN_LIMIT_PER_ADDRESS: '0',
-    // The flash sale confirms directly (v1); BENCH_PAYMENT_PROVIDER=dev needs the paying buyer
-    // (checkout + dev webhook), which is not yet ported to the split flash bench.
-    PAYMENT_PROVIDER: process.env.BENCH_PAYMENT_PROVIDER ?? 'none',
+    // The scenarios measuring routes confirm directly (v1); the flash sale restarts the stack
+    // with flashPaymentEnv() so its buyers pay.
+    PAYMENT_PROVIDER: 'none',
   };
   const config = loadConfig(env);
   await ensureDatabase(config.db.url);
@@ -82,6 +82,18 @@ export async function benchEnv(runId: string): Promise<BenchEnv> {
       }
       await sql.end({ timeout: 5 });
     },
+  };
+}
+
+/**
+ * The flash sale's payments: the dev provider by default (BENCH_PAYMENT_PROVIDER=none confirms
+ * as in v1), and the shortest payment window the config allows, so late payers (after the hold
+ * extended by checkout expired) and failed payments' holds come back within the sale.
+ */
+export function flashPaymentEnv(): { PAYMENT_PROVIDER: string; PAYMENT_WINDOW_SECONDS: string } {
+  return {
+    PAYMENT_PROVIDER: process.env.BENCH_PAYMENT_PROVIDER ?? 'dev',
+    PAYMENT_WINDOW_SECONDS: process.env.BENCH_PAYMENT_WINDOW_SECONDS ?? '30',
   };
 }
 
