@@ -116,8 +116,11 @@ export class FlashClient implements ClientStats {
         req.end(data);
       });
       (this.latencies[route] ??= []).push(reply.at - started);
+      // Error answers by code too: a 503 while the inventory is rebuilt is not a 503 of overload.
+      const code = reply.status >= 400 ? reply.json?.error?.code : undefined;
+      const key = code ? `${reply.status} ${code}` : String(reply.status);
       const st = (this.statuses[route] ??= {});
-      st[reply.status] = (st[reply.status] ?? 0) + 1;
+      st[key] = (st[key] ?? 0) + 1;
       return reply;
     } finally {
       this.release();

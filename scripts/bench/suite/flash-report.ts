@@ -21,6 +21,8 @@ export type FlashRun = {
   cpu: { a: ReturnType<CpuMeter['sample']>; b: ReturnType<CpuMeter['sample']> };
   drivers: { ticks: DriverTick[]; openEpoch: number; buyers: number[]; cpuSeconds: number[] };
   load: { atStart: number[]; atEnd: number[] };
+  /** Warnings the API and worker logged during the scenario, by message. */
+  logged: Record<string, number>;
 };
 
 /**
@@ -121,6 +123,7 @@ export function flashFigures(run: FlashRun) {
   const figures = {
     options: o,
     payments: run.payments ? 'dev provider (checkout → signed webhook → confirmed)' : 'none (v1 confirm)',
+    stackWarnings: run.logged,
     loadAverage: { atStart: run.load.atStart.map((x) => Math.round(x * 100) / 100), atEnd: run.load.atEnd.map((x) => Math.round(x * 100) / 100) },
     drivers: { count: o.drivers, perDriver: drivers.table, backlogTotalPerSecond: drivers.total, backlogAt: drivers.backlogAt, peakBacklogTotal: drivers.peakTotal, slotWaitMs: waits },
     admission: {
@@ -183,6 +186,7 @@ export function flashReport(run: FlashRun): ScenarioResult {
     ['confirm transaction (PostgreSQL confirmed_at) → Kafka broker timestamp', `p50 ${lagSummary.p50} ms, p99 ${lagSummary.p99} ms, max ${lagSummary.max} ms (${lagSummary.n} messages)`],
     ['cores used during the sale', Object.entries(cores).map(([k2, v]) => `${k2} ${v}`).join(', ')],
   ]);
+  if (Object.keys(run.logged).length) md += `\n\nWarnings the API and worker logged: ${Object.entries(run.logged).map(([m, k]) => `${m} × ${fmt(k)}`).join('; ')}.`;
   md += '\n\n';
   md += mdTable(
     ['driver', 'buyers', 'peak backlog (joins)', 'peak backlog (sale)', 'mean backlog (sale)', 'CPU cores mean / peak', 'event-loop delay p99 (worst second)', 'CPU s'],
