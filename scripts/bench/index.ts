@@ -187,7 +187,7 @@ try {
       joinRate: Number(args['join-rate'] ?? 0),
       firstPollSpreadMs: Number(args['poll-spread'] ?? 1_000),
       payment: { provider: payEnv.PAYMENT_PROVIDER, windowSeconds: Number(payEnv.PAYMENT_WINDOW_SECONDS) },
-      deadlineSeconds: quick ? 90 : 240,
+      deadlineSeconds: quick ? 150 : 300,
     }, procs);
   });
   await run('relay', () => relay(quick ? { outboxRows: 5_000, rates: [200], seconds: 3, holds: 2_000 } : { outboxRows: 30_000, rates: [200, 1_000], seconds: 5, holds: 5_000 }));

@@ -67,7 +67,7 @@ function driverFigures(run: FlashRun) {
  * Buyers learning their pass, as a rate: the slope between the moments 10% and 90% of all
  * passes were learned (the opening's first polls and the tail of late pollers left out).
  */
-function clientAdmission(passes: number[]): number {
+export function clientAdmission(passes: number[]): number {
   const total = passes.reduce((a, b) => a + b, 0);
   if (total < 10) return NaN;
   const when = (share: number) => {
@@ -186,6 +186,8 @@ export function flashReport(run: FlashRun): ScenarioResult {
     ['confirm transaction (PostgreSQL confirmed_at) → Kafka broker timestamp', `p50 ${lagSummary.p50} ms, p99 ${lagSummary.p99} ms, max ${lagSummary.max} ms (${lagSummary.n} messages)`],
     ['cores used during the sale', Object.entries(cores).map(([k2, v]) => `${k2} ${v}`).join(', ')],
   ]);
+  md += `\n\nDriver backlog per second since the opening, all drivers (peak within the second): ${drivers.total.slice(0, 40).map((x) => fmt(x)).join(', ')}${drivers.total.length > 40 ? ', …' : ''}.`;
+  md += ` Driver processes used ${drivers.table.map((d) => d.coresMean).join(' + ')} cores on average during the sale (process.cpuUsage); "bench driver" above is the coordinator.`;
   if (Object.keys(run.logged).length) md += `\n\nWarnings the API and worker logged: ${Object.entries(run.logged).map(([m, k]) => `${m} × ${fmt(k)}`).join('; ')}.`;
   md += '\n\n';
   md += mdTable(
