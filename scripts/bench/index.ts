@@ -117,7 +117,7 @@ async function writeReport(final: boolean) {
       `load average at start ${machine.loadAverageAtStart.join(' / ')}; ${result.wallSeconds} s in all${quick ? '; **--quick (scaled down)**' : ''}.`,
     '',
     'Processes: the API and the worker are child processes started as `npm start` starts them; the load generator is this ' +
-      'process (autocannon, or a plain keep-alive http client for the flash sale); PostgreSQL, Redis and Kafka are the shared ' +
+      'process (autocannon), or for the flash sale several driver processes with a keep-alive http client each, coordinated by this one; PostgreSQL, Redis and Kafka are the shared ' +
       'services of the machine. Nothing is pinned: every process may run on both cores; the "cores used" columns say how much ' +
       'CPU each actually had during a measurement (from /proc).',
     '',
