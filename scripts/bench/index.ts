@@ -1,7 +1,7 @@
 // npm run bench [-- --only routes,baseline,lua,flash,sse,relay,growth,waiting] [--quick] [--buyers 50000]
 //   [--processes 1,2]
 //   [--seats 10000] [--admit 2000] [--connections 50] [--keep]
-//   [--drivers N] [--concurrency 2048] [--join-rate R] [--poll-spread 1000] [--late-share 0.05] [--fail-share 0.03]
+//   [--drivers N] [--concurrency 256] [--join-rate R] [--poll-spread 1000] [--late-share 0.05] [--fail-share 0.03]
 //
 // The flash-sale benchmark suite. Starts the stack the way `npm start` does (api + worker as
 // child processes, node --import tsx --import ./src/telemetry/register.ts), on the
@@ -182,7 +182,7 @@ try {
       lateShare: Number(args['late-share'] ?? 0.05),
       failShare: Number(args['fail-share'] ?? 0.03),
       holdSeconds: 10,
-      concurrency: Number(args.concurrency ?? 2_048),
+      concurrency: Number(args.concurrency ?? 256),
       drivers: Number(args.drivers ?? Math.max(2, os.cpus().length)),
       joinRate: Number(args['join-rate'] ?? 0),
       firstPollSpreadMs: Number(args['poll-spread'] ?? 1_000),

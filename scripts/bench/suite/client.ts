@@ -5,7 +5,8 @@
 // whether the figures describe the server or the driver.
 import http from 'node:http';
 
-export type Reply = { status: number; json: any; at: number };
+/** `retryAfter`: the Retry-After header in seconds (503, 429), NaN when absent. */
+export type Reply = { status: number; json: any; at: number; retryAfter: number };
 
 /** What a client measured; the flash drivers' copies are merged into one of these. */
 export type ClientStats = {
@@ -35,6 +36,11 @@ export class FlashClient implements ClientStats {
 
   get backlog(): number {
     return this.queues[0].length + this.queues[1].length;
+  }
+
+  /** The part of the backlog that is waiting-room polls (they yield to purchase steps). */
+  get pollBacklog(): number {
+    return this.queues[1].length;
   }
 
   get active(): number {
@@ -107,12 +113,12 @@ export class FlashClient implements ClientStats {
               try {
                 json = chunks.length ? JSON.parse(Buffer.concat(chunks).toString('utf8')) : null;
               } catch {}
-              resolve({ status: res.statusCode!, json, at: performance.now() });
+              resolve({ status: res.statusCode!, json, at: performance.now(), retryAfter: Number(res.headers['retry-after'] ?? NaN) });
             });
-            res.on('error', () => resolve({ status: 0, json: null, at: performance.now() }));
+            res.on('error', () => resolve({ status: 0, json: null, at: performance.now(), retryAfter: NaN }));
           },
         );
-        req.on('error', () => resolve({ status: 0, json: null, at: performance.now() }));
+        req.on('error', () => resolve({ status: 0, json: null, at: performance.now(), retryAfter: NaN }));
         req.end(data);
       });
       (this.latencies[route] ??= []).push(reply.at - started);

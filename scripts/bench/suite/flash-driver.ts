@@ -40,6 +40,7 @@ function startTicks(): void {
         phase,
         backlog: client.backlog,
         peakBacklog: client.takePeakBacklog(),
+        pollBacklog: client.pollBacklog,
         inFlight: client.active,
         cores: Math.round(cores * 100) / 100,
         loopDelayP99: Math.round(loop.percentile(99) / 1e4) / 100,

@@ -35,6 +35,8 @@ export type DriverTick = {
   /** Requests the buyers asked for that wait inside the driver for a free slot. */
   backlog: number;
   peakBacklog: number;
+  /** Of `backlog`, the waiting-room polls (purchase steps and joins go first). */
+  pollBacklog: number;
   inFlight: number;
   /** Driver CPU in the last second (process.cpuUsage), in cores. */
   cores: number;

@@ -53,6 +53,7 @@ function driverFigures(run: FlashRun) {
       peakBacklogJoin: Math.max(0, ...inJoin.map((t) => t.peakBacklog)),
       peakBacklogSale: Math.max(0, ...inSale.map((t) => t.peakBacklog)),
       meanBacklogSale: Math.round(mean(inSale.map((t) => t.backlog))),
+      peakPurchaseBacklogSale: Math.max(0, ...inSale.map((t) => t.backlog - (t.pollBacklog ?? 0))),
       coresMean: Math.round(mean(inSale.map((t) => t.cores)) * 100) / 100,
       coresPeak: Math.max(0, ...inSale.map((t) => t.cores)),
       loopDelayP99Max: Math.max(0, ...inSale.map((t) => t.loopDelayP99)),
@@ -191,8 +192,8 @@ export function flashReport(run: FlashRun): ScenarioResult {
   if (Object.keys(run.logged).length) md += `\n\nWarnings the API and worker logged: ${Object.entries(run.logged).map(([m, k]) => `${m} × ${fmt(k)}`).join('; ')}.`;
   md += '\n\n';
   md += mdTable(
-    ['driver', 'buyers', 'peak backlog (joins)', 'peak backlog (sale)', 'mean backlog (sale)', 'CPU cores mean / peak', 'event-loop delay p99 (worst second)', 'CPU s'],
-    drivers.table.map((d) => [d.driver, fmt(d.buyers), fmt(d.peakBacklogJoin), fmt(d.peakBacklogSale), fmt(d.meanBacklogSale), `${d.coresMean} / ${d.coresPeak}`, `${d.loopDelayP99Max} ms`, d.cpuSeconds]),
+    ['driver', 'buyers', 'peak backlog (joins)', 'peak backlog (sale)', 'mean backlog (sale)', 'peak backlog of purchase steps (sale, sampled)', 'CPU cores mean / peak', 'event-loop delay p99 (worst second)', 'CPU s'],
+    drivers.table.map((d) => [d.driver, fmt(d.buyers), fmt(d.peakBacklogJoin), fmt(d.peakBacklogSale), fmt(d.meanBacklogSale), fmt(d.peakPurchaseBacklogSale), `${d.coresMean} / ${d.coresPeak}`, `${d.loopDelayP99Max} ms`, d.cpuSeconds]),
   );
   md += '\n\n';
   md += mdTable(['route', 'requests', 'p50 ms', 'p95 ms', 'p99 ms', 'max ms', 'statuses'], routes.map((r) => [r, fmt(perRoute[r]!.n), perRoute[r]!.p50, perRoute[r]!.p95, perRoute[r]!.p99, perRoute[r]!.max, JSON.stringify(perRoute[r]!.statuses)]));

@@ -65,6 +65,9 @@ export type PayOptions = {
 
 type Buyer = { token: string };
 
+/** What a buyer's page waits after a 503: the server's Retry-After, 1 s without one. */
+const retryDelay = (retryAfter: number) => (Number.isFinite(retryAfter) ? retryAfter * 1000 : 1_000);
+
 const newCounts = (): SaleCounts => ({
   admitted: 0, holds: 0, holdSeats: 0, confirmed: 0, confirmedSeats: 0, abandoned: 0, confirmTooLate: 0,
   paidTooLate: 0, latePayments: 0, failedPayments: 0, paymentErrors: 0, gaveUp: 0, retries: 0,
@@ -168,7 +171,7 @@ export class Sale {
       else if (code === 'SOLD_OUT') {
         this.gaAvailable = 0;
         preferSeated = true;
-      } else if (r.status === 503 || r.status === 0) await sleep(1_000);
+      } else if (r.status === 503 || r.status === 0) await sleep(retryDelay(r.retryAfter));
       else if (code !== 'SEATS_UNAVAILABLE') return null; // 403/429/...: counted in the statuses, the buyer gives up
     }
     return null;
@@ -281,21 +284,26 @@ export class Sale {
       return;
     }
     const s = await this.c.request('POST dev payment succeed', 'POST', `${provider}/succeed`, { token: b.token });
-    if (s.status !== 200) {
-      this.counts.paymentErrors++;
-      return; // unknown state: the verdict reads PostgreSQL for what happened
-    }
+    // The provider's call failed (503, 500, no answer): the page waits until the booking is
+    // either confirmed or expired, every second, until past the payment window.
+    const failed = s.status !== 200;
+    if (failed) this.counts.paymentErrors++;
     const refused = String(s.json?.outcome ?? '').startsWith('refunded');
-    for (let i = 0; i < 300 && !refused; i++) {
+    for (let i = 0; i < (failed ? 60 : 300) && !refused; i++) {
       const g = await this.c.request('GET reservation', 'GET', res, { token: b.token });
       const status = g.json?.status;
       if (status === 'confirmed') {
-        this.c.observe('confirm (checkout → confirmed)', performance.now() - t);
+        if (!failed) this.c.observe('confirm (checkout → confirmed)', performance.now() - t);
         this.confirmed(hold);
         return;
       }
       if (status === 'expired' || status === 'refunded' || status === 'cancelled') break;
-      await sleep(100);
+      await sleep(failed ? 1_000 : 100);
+    }
+    if (failed) {
+      // Never paid as far as the server knows: it runs out like an abandoned hold.
+      this.out.abandonedIds.add(hold.id);
+      return;
     }
     // The payment arrived after the hold ran out: the server must refund it.
     this.counts.paidTooLate++;

@@ -36,8 +36,11 @@ function warnings(procs: Proc[]): Record<string, number> {
     for (const line of p.output().split('\n')) {
       if (!line.startsWith('{')) continue;
       try {
-        const j = JSON.parse(line) as { level?: number; msg?: string };
-        if ((j.level ?? 0) >= 40) out[`${p.name}: ${j.msg}`] = (out[`${p.name}: ${j.msg}`] ?? 0) + 1;
+        const j = JSON.parse(line) as { level?: number; msg?: string; err?: { message?: string } };
+        if ((j.level ?? 0) < 40) continue;
+        // Errors with their message: an unhandled error is a finding, not a count.
+        const key = `${p.name}: ${j.msg}${(j.level ?? 0) >= 50 && j.err?.message ? ` (${j.err.message.slice(0, 160)})` : ''}`;
+        out[key] = (out[key] ?? 0) + 1;
       } catch {}
     }
   }
