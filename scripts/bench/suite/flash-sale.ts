@@ -228,6 +228,19 @@ export class Sale {
     this.counts.confirmedSeats += hold.seats;
   }
 
+  /**
+   * A call answered 503 or not at all is made again after Retry-After, as a provider
+   * redelivers a webhook until it is accepted and a checkout page retries (at most `tries`).
+   */
+  private async retried(route: string, path: string, token: string, tries = 8) {
+    let r = await this.c.request(route, 'POST', path, { token });
+    for (let i = 1; i < tries && (r.status === 503 || r.status === 0); i++) {
+      await sleep(retryDelay(r.retryAfter));
+      r = await this.c.request(route, 'POST', path, { token });
+    }
+    return r;
+  }
+
   /** v1 (PAYMENT_PROVIDER=none): confirm trusts the client's payment reference. */
   private async confirm(b: Buyer, hold: { id: string; seats: number }): Promise<void> {
     const r = await this.c.request('POST confirm', 'POST', `/v1/reservations/${hold.id}/confirm`, { token: b.token, body: { paymentRef: `pay-${hold.id.slice(0, 8)}` } });
@@ -245,7 +258,7 @@ export class Sale {
   private async pay(b: Buyer, hold: { id: string; seats: number }, kind: 'pay' | 'late' | 'fail'): Promise<void> {
     const t = performance.now();
     const res = `/v1/reservations/${hold.id}`;
-    const co = await this.c.request('POST checkout', 'POST', `${res}/checkout`, { token: b.token });
+    const co = await this.retried('POST checkout', `${res}/checkout`, b.token);
     if (co.status === 410) {
       this.counts.confirmTooLate++;
       this.out.abandonedIds.add(hold.id);
@@ -260,10 +273,12 @@ export class Sale {
     const paymentId = co.json.paymentId as string;
     const provider = `/v1/dev/payments/${paymentId}`;
     if (kind === 'fail') {
-      await this.c.request('POST dev payment fail', 'POST', `${provider}/fail`, { token: b.token });
+      const f = await this.retried('POST dev payment fail', `${provider}/fail`, b.token);
       // A failed payment leaves the hold until it expires; this buyer does not try again.
-      this.counts.failedPayments++;
-      this.out.failedIds.add(hold.id);
+      if (f.status === 200) {
+        this.counts.failedPayments++;
+        this.out.failedIds.add(hold.id);
+      } else this.counts.paymentErrors++;
       this.out.abandonedIds.add(hold.id);
       return;
     }
@@ -275,15 +290,20 @@ export class Sale {
         if (g.json?.status === 'expired') break;
         await sleep(1_000);
       }
-      const s = await this.c.request('POST dev payment succeed', 'POST', `${provider}/succeed`, { token: b.token });
+      const s = await this.retried('POST dev payment succeed', `${provider}/succeed`, b.token);
       const outcome = String(s.json?.outcome ?? `HTTP ${s.status}`);
       this.out.lateOutcomes[outcome] = (this.out.lateOutcomes[outcome] ?? 0) + 1;
+      this.out.abandonedIds.add(hold.id);
+      // Money the server never heard of is not a late payment it could refund.
+      if (s.status !== 200) {
+        this.counts.paymentErrors++;
+        return;
+      }
       this.counts.latePayments++;
       this.out.lateIds.add(hold.id);
-      this.out.abandonedIds.add(hold.id);
       return;
     }
-    const s = await this.c.request('POST dev payment succeed', 'POST', `${provider}/succeed`, { token: b.token });
+    const s = await this.retried('POST dev payment succeed', `${provider}/succeed`, b.token);
     // The provider's call failed (503, 500, no answer): the page waits until the booking is
     // either confirmed or expired, every second, until past the payment window.
     const failed = s.status !== 200;
