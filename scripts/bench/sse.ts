@@ -25,6 +25,8 @@ const env = {
   LOG_LEVEL: 'warn',
   HOST: '127.0.0.1',
   PORT: '0',
+  // One client address plays every buyer: the per-address join limit would refuse it.
+  QUEUE_JOIN_LIMIT_PER_ADDRESS: '0',
 };
 
 if (process.argv.includes('--serve')) await serveChild();
@@ -146,6 +148,8 @@ async function startServer(prefix: string, adminToken: string, jwtSecret: string
     env: { ...env, REDIS_PREFIX: prefix, BENCH_ADMIN_TOKEN: adminToken },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
+  // A driver that fails must not leave its API child behind (it holds the pipe open).
+  process.once('exit', () => child.kill());
   const port = await new Promise<number>((r) => child.once('message', (m: { port: number }) => r(m.port)));
   const stats = () =>
     new Promise<Stats>((r) => {
@@ -179,6 +183,8 @@ async function holdRequests(d: Driver): Promise<WrkRequest[]> {
     name: 'SSE bench holds',
     startsAt: new Date(Date.now() + 86_400_000).toISOString(),
     salesOpenAt: new Date(Date.now() - 1_000).toISOString(),
+    // Both runs cycle through the same buyers: the per-user limit must not answer for them.
+    maxSeatsPerUser: 100,
     zones: [{ code: 'GA', name: 'GA', priceCents: 100, kind: 'ga', capacity: 250_000 }],
   });
   if (created.status !== 201) throw new Error(`create event: ${created.status} ${JSON.stringify(created.json)}`);
