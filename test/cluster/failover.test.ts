@@ -2,11 +2,10 @@ import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { eventKeys } from '../../src/redis/keys';
-import { TEST_DATABASE_URL, TEST_KAFKA_BROKERS } from '../env';
 import { startHarness, type Harness } from '../harness';
 import { checkInvariants } from '../invariants';
 import { freePort, rawRequest, spawnEntry, waitHealthy, type RawResult } from '../process';
-import { startPrivateCluster, type PrivateCluster } from './private-cluster';
+import { drillEnv, startPrivateCluster, type PrivateCluster } from './private-cluster';
 
 // Failover drill: a real API process and a real worker on a private Redis Cluster; the
 // master serving the event's slot is SIGKILLed mid-sale and its replica takes over.
@@ -22,18 +21,7 @@ beforeAll(async () => {
   cluster = await startPrivateCluster(1_000);
   h = await startHarness({ REDIS_CLUSTER_NODES: cluster.nodes });
   apiPort = await freePort();
-  const env = {
-    NODE_ENV: 'test',
-    LOG_LEVEL: 'warn',
-    DATABASE_URL: TEST_DATABASE_URL,
-    PG_SCHEMA: h.config.db.schema!,
-    REDIS_CLUSTER_NODES: cluster.nodes,
-    REDIS_PREFIX: h.config.redis.prefix,
-    KAFKA_BROKERS: TEST_KAFKA_BROKERS,
-    RATE_LIMIT_MAX: '0',
-    REBUILD_QUIESCE_MS: '2000',
-    PG_STATEMENT_TIMEOUT_MS: '1000',
-  };
+  const env = drillEnv(h, cluster);
   const api = spawnEntry('api', { ...env, PORT: String(apiPort) });
   // The worker's reconciler repairs what a failover loses; short intervals keep the drill short.
   const worker = spawnEntry('worker', {

@@ -3,11 +3,10 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { eventKeys } from '../../src/redis/keys';
-import { TEST_DATABASE_URL, TEST_KAFKA_BROKERS } from '../env';
 import { startHarness, type Harness } from '../harness';
 import { checkInvariants } from '../invariants';
 import { freePort, rawRequest, spawnEntry, waitHealthy, type RawResult } from '../process';
-import { startPrivateCluster, type PrivateCluster } from './private-cluster';
+import { drillEnv, startPrivateCluster, type PrivateCluster } from './private-cluster';
 
 // Lost-writes drill: the replica of the event's master is cut off from its replication
 // stream (SIGSTOP, and the master drops the link), the sale goes on on the master alone, and
@@ -31,18 +30,7 @@ beforeAll(async () => {
   cluster = await startPrivateCluster(5_000);
   h = await startHarness({ REDIS_CLUSTER_NODES: cluster.nodes });
   apiPort = await freePort();
-  env = {
-    NODE_ENV: 'test',
-    LOG_LEVEL: 'warn',
-    DATABASE_URL: TEST_DATABASE_URL,
-    PG_SCHEMA: h.config.db.schema!,
-    REDIS_CLUSTER_NODES: cluster.nodes,
-    REDIS_PREFIX: h.config.redis.prefix,
-    KAFKA_BROKERS: TEST_KAFKA_BROKERS,
-    RATE_LIMIT_MAX: '0',
-    REBUILD_QUIESCE_MS: '2000',
-    PG_STATEMENT_TIMEOUT_MS: '1000',
-  };
+  env = drillEnv(h, cluster);
   // No worker yet: its reconciler would repair Redis before the drill could show the gap.
   const api = spawnEntry('api', { ...env, PORT: String(apiPort) });
   children.push(api);

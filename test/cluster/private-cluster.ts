@@ -6,6 +6,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { Redis } from 'ioredis';
+import { TEST_DATABASE_URL, TEST_KAFKA_BROKERS } from '../env';
+import type { Harness } from '../harness';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const run = promisify(execFile);
@@ -119,5 +121,21 @@ export async function startPrivateCluster(nodeTimeoutMs = 1_000) {
       await services('redis-cluster-down').catch(() => {});
       rmSync(dir, { recursive: true, force: true });
     },
+  };
+}
+
+/** What a drill's API and worker processes run with: the harness's schema and key prefix, on this cluster. */
+export function drillEnv(h: Harness, cluster: PrivateCluster): Record<string, string> {
+  return {
+    NODE_ENV: 'test',
+    LOG_LEVEL: 'warn',
+    DATABASE_URL: TEST_DATABASE_URL,
+    PG_SCHEMA: h.config.db.schema!,
+    REDIS_CLUSTER_NODES: cluster.nodes,
+    REDIS_PREFIX: h.config.redis.prefix,
+    KAFKA_BROKERS: TEST_KAFKA_BROKERS,
+    RATE_LIMIT_MAX: '0',
+    REBUILD_QUIESCE_MS: '2000',
+    PG_STATEMENT_TIMEOUT_MS: '1000',
   };
 }
