@@ -4,7 +4,7 @@ import path from 'node:path';
 import type { Attributes } from '@opentelemetry/api';
 import type { Cluster, Redis } from 'ioredis';
 import type { Histogram } from 'prom-client';
-import { trace } from '../telemetry/trace';
+import { trace, tracingEnabled } from '../telemetry/trace';
 
 export const LUA_DIR = fileURLToPath(new URL('../../lua/', import.meta.url));
 const FILE = /^([a-z][a-zA-Z]*)-(\d+)\.lua$/;
@@ -65,10 +65,10 @@ export async function runScript(
   if (keys.length !== def.numberOfKeys) throw new Error(`lua/${name}: expected ${def.numberOfKeys} keys, got ${keys.length}`);
   if (!sameHashTag(keys)) throw new Error(`lua/${name}: keys span hash tags (one Redis Cluster slot needed): ${keys.join(' ')}`);
   const started = performance.now();
+  const call = () => (redis as unknown as Scripts)[`bo_${name}`]!(...keys, ...args);
   try {
-    return await trace(`redis.lua.${name}`, { 'db.system': 'redis', ...attributes }, () =>
-      (redis as unknown as Scripts)[`bo_${name}`]!(...keys, ...args),
-    );
+    // The span's attributes are built only when there is a span to put them on.
+    return await (tracingEnabled() ? trace(`redis.lua.${name}`, { 'db.system': 'redis', ...attributes }, call) : call());
   } finally {
     timer?.(name).observe((performance.now() - started) / 1000);
   }
@@ -95,5 +95,6 @@ export function hashTag(key: string): string {
 
 /** Every key names the same hash tag, so a script runs on one slot (and one node). */
 export function sameHashTag(keys: string[]): boolean {
-  return keys.every((k) => hashTag(k) === hashTag(keys[0]!));
+  const tag = hashTag(keys[0]!);
+  return keys.every((k) => hashTag(k) === tag);
 }
