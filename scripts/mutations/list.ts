@@ -340,6 +340,25 @@ export const mutations: Mutation[] = [
     tests: ['test/notifications-mail.test.ts'],
   },
 
+  {
+    name: 'late-hold-opens-breaker',
+    promise: "a hold PostgreSQL wrote too late for its budget answers 503 but does not count against PostgreSQL's breaker",
+    edits: [{ file: 'src/resilience/breakers.ts', find: '  if (err instanceof Overloaded) return false;\n', replace: '' }],
+    tests: ['test/breaker-overload.test.ts'],
+  },
+  {
+    name: 'request-id-not-on-the-wire',
+    promise: 'every answer carries X-Request-Id on a real server (set on the Node response)',
+    edits: [{ file: 'src/http/middleware/request-id.ts', find: "    if (outgoing) outgoing.setHeader('X-Request-Id', id);\n    else c.header('X-Request-Id', id);", replace: "    if (!outgoing) c.header('X-Request-Id', id);" }],
+    tests: ['test/keep-alive.test.ts'],
+  },
+  {
+    name: 'token-cache-ignores-exp',
+    promise: 'a remembered token stops being honoured at its exp',
+    edits: [{ file: AUTHN, find: 'untilS: Math.min(claims.exp as number, nowS + CACHE_TTL_S)', replace: 'untilS: nowS + CACHE_TTL_S' }],
+    tests: ['test/identity.test.ts'],
+  },
+
   // ---- identity ---------------------------------------------------------------------------
   {
     name: 'jwks-cache-ignores-rotation',
