@@ -1,3 +1,5 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { expect } from 'vitest';
 import type { Harness } from './harness';
 import { eventKeys } from '../src/redis/keys';
 
@@ -43,4 +45,44 @@ export async function checkInvariants(h: Harness, eventId: string, opts: { maxPe
     }
   }
   return { dupSeats, liveFlagMismatch, perZone, overLimit, zones, seatDisagreements };
+}
+
+type Invariants = Awaited<ReturnType<typeof checkInvariants>>;
+
+/** Redis holds exactly PostgreSQL's figures, seat by seat and per zone, and availability adds up. */
+function redisAgrees(inv: Invariants): boolean {
+  return (
+    inv.seatDisagreements.length === 0 &&
+    inv.zones.every((z) => {
+      const pg = inv.perZone.find((p) => p.zone_code === z.code) ?? { held: 0, sold: 0 };
+      return z.held === pg.held && z.sold === pg.sold && z.available + z.held + z.sold === z.capacity;
+    })
+  );
+}
+
+/**
+ * After a fault: waits (up to 30 s) until Redis agrees with PostgreSQL (while the reconciler
+ * rebuilds an event its availability may answer 503: that counts as not yet), then asserts
+ * every invariant on a fresh reading. Resolves with how long the agreement took.
+ */
+export async function expectRedisToAgree(h: Harness, eventId: string, opts: { maxPerUser: number }): Promise<number> {
+  const from = Date.now();
+  for (let i = 0; i < 60; i++) {
+    const inv = await checkInvariants(h, eventId, opts).catch(() => null);
+    if (inv && redisAgrees(inv)) break;
+    await sleep(500);
+  }
+  const ms = Date.now() - from;
+  const inv = await checkInvariants(h, eventId, opts);
+  expect(inv.dupSeats).toEqual([]);
+  expect(inv.liveFlagMismatch).toEqual([]);
+  expect(inv.overLimit).toEqual([]);
+  expect(inv.seatDisagreements).toEqual([]);
+  for (const z of inv.zones) {
+    const pg = inv.perZone.find((p) => p.zone_code === z.code) ?? { held: 0, sold: 0 };
+    expect({ zone: z.code, held: z.held, sold: z.sold }).toEqual({ zone: z.code, held: pg.held, sold: pg.sold });
+    expect(z.available + z.held + z.sold).toBe(z.capacity);
+    expect(pg.held + pg.sold).toBeLessThanOrEqual(z.capacity);
+  }
+  return ms;
 }
