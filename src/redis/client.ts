@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { Cluster, Redis, type ClusterOptions, type Command, type RedisOptions } from 'ioredis';
 import type { Histogram } from 'prom-client';
 import type { Config } from '../config/config';
+import { boundLabels } from '../telemetry/bound-labels';
 import { loadScripts, observeScripts, type Scripts } from './scripts';
 
 /**
@@ -133,11 +134,9 @@ function reportErrors(redis: Redis | Cluster, opts: Opts) {
 /** One latency sample per command, taken where ioredis sends it (auto-pipelining included). */
 function timeCommands(redis: Redis, duration: Histogram<'command'>) {
   const send = redis.sendCommand.bind(redis);
-  // Label sets bound once per command name: startTimer would hash the labels on every call.
-  const byName = new Map<string, ReturnType<typeof duration.labels>>();
+  const byName = boundLabels(duration);
   redis.sendCommand = ((command: Command, stream?: unknown) => {
-    let h = byName.get(command.name);
-    if (!h) byName.set(command.name, (h = duration.labels(command.name)));
+    const h = byName(command.name);
     const started = performance.now();
     const end = () => h.observe((performance.now() - started) / 1000);
     command.promise.then(end, end);

@@ -4,6 +4,7 @@ import path from 'node:path';
 import type { Attributes } from '@opentelemetry/api';
 import type { Cluster, Redis } from 'ioredis';
 import type { Histogram } from 'prom-client';
+import { boundLabels } from '../telemetry/bound-labels';
 import { trace, tracingEnabled } from '../telemetry/trace';
 
 export const LUA_DIR = fileURLToPath(new URL('../../lua/', import.meta.url));
@@ -42,12 +43,7 @@ type WithCatalogue = { [CATALOGUE]?: ScriptCatalogue; [TIMER]?: ScriptTimers };
 
 /** Times every script call on this client into the process's histogram (label sets bound once per script). */
 export function observeScripts(redis: Redis, duration: Histogram<'script'>): void {
-  const bound = new Map<string, ReturnType<Histogram<'script'>['labels']>>();
-  const timerOf: ScriptTimers = (name) => {
-    let h = bound.get(name);
-    if (!h) bound.set(name, (h = duration.labels(name)));
-    return h;
-  };
+  const timerOf: ScriptTimers = boundLabels(duration);
   Object.defineProperty(redis, TIMER, { value: timerOf });
 }
 

@@ -2,6 +2,7 @@ import type { Context, MiddlewareHandler } from 'hono';
 import { matchedRoutes } from 'hono/route';
 import type { Logger } from 'pino';
 import type { Histogram } from 'prom-client';
+import { boundLabels } from '../../telemetry/bound-labels';
 import { requestContext } from '../../telemetry/request-context';
 import { nameServerSpan, trace, tracingEnabled } from '../../telemetry/trace';
 import type { RequestIdEnv } from './request-id';
@@ -22,7 +23,7 @@ type Observer = Pick<Histogram<'method' | 'route' | 'status'>, 'labels'>;
 export function observe(opts: { logLevel: string; histogram: Observer; accessLogSample: number; logger: Logger }): MiddlewareHandler<RequestIdEnv> {
   const { histogram, accessLogSample, logger } = opts;
   const verboseLogs = opts.logLevel === 'debug' || opts.logLevel === 'trace';
-  const bound = new Map<string, ReturnType<Observer['labels']>>();
+  const child = boundLabels(histogram);
   const sample = (c: Context, seconds: number, traced: boolean) => {
     // Route templates keep the label set bounded; anything unrouted shares one label.
     const last = matchedRoutes(c).at(-1);
@@ -30,13 +31,7 @@ export function observe(opts: { logLevel: string; histogram: Observer; accessLog
     const method = c.req.method;
     if (traced) nameServerSpan(method, route);
     const status = c.res.status;
-    const key = `${status} ${method} ${route}`;
-    let child = bound.get(key);
-    if (!child) {
-      child = histogram.labels(method, route, String(status));
-      bound.set(key, child);
-    }
-    child.observe(seconds);
+    child(method, route, String(status)).observe(seconds);
     if (accessLogSample > 0 && Math.random() < accessLogSample) {
       logger.info({ requestId: c.get('requestId'), method, route, path: c.req.path, status, ms: Math.round(seconds * 1000) }, 'request');
     }
